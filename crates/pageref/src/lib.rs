@@ -1,0 +1,182 @@
+//! # pageref — the Linux page reference count with a dedicated frozen bit
+//!
+//! A `no_std`, allocation-free implementation of the page refcount protocol of
+//! the kernel series "mm: implement page refcount locking via dedicated bit"
+//! ([`FrozenRef`]), next to today's upstream "zero means dead" scheme
+//! ([`ClassicRef`]), behind one trait, [`PageRef`], that carries the whole
+//! `page_ref` API.
+//!
+//! The point of the frozen bit: a speculative "get unless dead" is one
+//! unconditional `fetch_add` instead of a load + compare-and-swap loop, so many
+//! CPUs pinning the same object no longer serialise on a CAS that keeps losing.
+//!
+//! ```
+//! use pageref::{FrozenRef, PageRef};
+//!
+//! let p: FrozenRef = PageRef::new(1);
+//! assert!(p.try_get());
+//! assert!(!p.dec_and_test());
+//! assert!(p.dec_and_test());
+//! assert!(p.is_frozen() && p.count() == 0 && !p.try_get());
+//! ```
+//!
+//! ## States (frozen-bit scheme)
+//!
+//! | state          | raw value                  | meaning |
+//! |----------------|----------------------------|---------|
+//! | live           | `1 ..= i32::MAX`           | owned by that many holders |
+//! | transient zero | `0`                        | only inside a final put, between its decrement and its CAS |
+//! | frozen         | `FROZEN_BIT ..= u32::MAX`  | dead or frozen; low bits are garbage left by failed try_gets |
+//!
+//! The classic scheme has only live (`1 ..= i32::MAX`) and dead/frozen (`0`).
+//!
+//! ## Kernel names
+//!
+//! | kernel (`include/linux/page_ref.h`, `mm.h`) | here |
+//! |---|---|
+//! | `page_ref_count`, `folio_ref_count` | [`PageRef::count`] |
+//! | `init_page_count`, `folio_set_count(1)` | [`PageRef::init`] |
+//! | `set_page_count_frozen` (was `set_page_count(0)`) | [`PageRef::set_frozen`] |
+//! | `page_ref_add` / `_sub` / `_inc` / `_dec` | [`add`](PageRef::add) / [`sub`](PageRef::sub) / [`inc`](PageRef::inc) / [`dec`](PageRef::dec) |
+//! | `page_ref_inc_return` / `_dec_return` / `_sub_return` | [`inc_return`](PageRef::inc_return) / [`dec_return`](PageRef::dec_return) / [`sub_return`](PageRef::sub_return) |
+//! | `page_ref_sub_and_test` / `_dec_and_test`, `put_page_testzero` | [`sub_and_test`](PageRef::sub_and_test) / [`dec_and_test`](PageRef::dec_and_test) |
+//! | `page_ref_add_unless_frozen` (was `_add_unless_zero`) | [`PageRef::add_unless_frozen`] |
+//! | `folio_try_get`, `get_page_unless_zero` | [`PageRef::try_get`] |
+//! | `page_ref_freeze` / `page_ref_unfreeze` | [`PageRef::freeze`] / [`PageRef::unfreeze`] |
+//!
+//! ## Memory orderings
+//!
+//! The kernel's rules (`Documentation/atomic_t.txt`): value-returning RMWs are
+//! fully ordered, void RMWs unordered, conditional RMWs unordered on failure.
+//! We map them onto C11 with the weakest ordering that still gives each
+//! operation its contract, and say why beside each atomic operation. In
+//! short: a successful get is `Acquire` (it must see the incarnation it
+//! pinned), a put is `AcqRel` (`Release` so that the holder's accesses happen
+//! before the free), the final `0 -> FROZEN` CAS is `Acquire` by default (see
+//! [`AcquireFinal`] vs the posted [`RelaxedFinal`]), freeze is `Acquire`,
+//! unfreeze and init are `Release` stores.
+//!
+//! ## Atomics are pluggable
+//!
+//! Each scheme is generic over an [`AtomicWord`] (default:
+//! [`core::sync::atomic::AtomicU32`]) so that `loom` and `shuttle` drive this
+//! very code in the verification crate (features `loom`, `shuttle`).
+//!
+//! ## Misuse checks
+//!
+//! In debug builds, or with the `strict` feature, misuse panics with a message
+//! naming the operation and the raw value (see [`check`]).
+#![no_std]
+#![warn(missing_docs)]
+
+pub mod atomic;
+pub mod check;
+mod classic;
+mod frozen;
+pub mod policy;
+pub mod state;
+
+pub use atomic::AtomicWord;
+pub use classic::ClassicRef;
+pub use frozen::FrozenRef;
+pub use policy::{AcquireFinal, Policy, RelaxedFinal};
+pub use state::{FROZEN_BIT, GUARD_LIMIT, MAX_COUNT, MAX_NR};
+
+/// A page reference count: the whole `page_ref` API, one scheme per
+/// implementation.
+///
+/// Every implementation has the same observable contract:
+///
+/// * a counter is either **live** with a count in `1 ..= MAX_COUNT`, or
+///   **frozen** (dead, free in an allocator, or frozen by an owner who wants
+///   exclusive access); [`count`](Self::count) reports 0 for frozen;
+/// * [`try_get`](Self::try_get) / [`add_unless_frozen`](Self::add_unless_frozen)
+///   succeed on a live counter and fail on a frozen one, with no trace left in
+///   the count;
+/// * exactly one of the puts that together drop a count to zero returns `true`
+///   from [`sub_and_test`](Self::sub_and_test); its caller owns the (now
+///   frozen) object and frees it;
+/// * [`freeze`](Self::freeze) succeeds only if the count equals `expected`;
+///   the object then stays frozen until [`unfreeze`](Self::unfreeze) or
+///   [`init`](Self::init).
+///
+/// Void operations and `*_return` operations are legal only on a live counter
+/// that they leave live; to drop what may be the last reference use
+/// `sub_and_test`/`dec_and_test`.
+pub trait PageRef: Send + Sync + Sized {
+    /// Short scheme name for reports ("frozen", "classic", ...).
+    const NAME: &'static str;
+    /// The largest legal live count.
+    const MAX_COUNT: u32;
+
+    /// A live counter holding `count` references. Panics unless
+    /// `1 <= count <= MAX_COUNT`.
+    fn new(count: u32) -> Self;
+    /// A frozen (dead) counter, as a free page in the allocator.
+    fn new_frozen() -> Self;
+
+    /// The raw word, for diagnostics and traces. Scheme-specific encoding.
+    fn raw(&self) -> u32;
+    /// The count [`page_ref_count`]: 0 when frozen (never garbage, never
+    /// negative). A plain relaxed read: a snapshot that may be stale at once.
+    ///
+    /// [`page_ref_count`]: https://elixir.bootlin.com/linux/latest/source/include/linux/page_ref.h
+    fn count(&self) -> u32;
+    /// Whether the counter is frozen (dead or frozen). Relaxed snapshot.
+    fn is_frozen(&self) -> bool;
+
+    /// `init_page_count`: frozen -> 1, on allocation. Misuse on a live counter.
+    fn init(&self);
+    /// `set_page_count_frozen`: mark dead/frozen from any state; the caller
+    /// must own the object exclusively.
+    fn set_frozen(&self);
+
+    /// `page_ref_add`: take `nr` more references while already holding one.
+    fn add(&self, nr: u32);
+    /// `page_ref_sub`: drop `nr` references that are not the last.
+    fn sub(&self, nr: u32);
+    /// `page_ref_inc`.
+    #[inline]
+    fn inc(&self) {
+        self.add(1)
+    }
+    /// `page_ref_dec`.
+    #[inline]
+    fn dec(&self) {
+        self.sub(1)
+    }
+    /// `page_ref_inc_return`: the new count.
+    fn inc_return(&self) -> u32;
+    /// `page_ref_sub_return`: the new count (must stay live).
+    fn sub_return(&self, nr: u32) -> u32;
+    /// `page_ref_dec_return`: the new count (must stay live).
+    #[inline]
+    fn dec_return(&self) -> u32 {
+        self.sub_return(1)
+    }
+    /// `page_ref_sub_and_test`: drop `nr` references; `true` for exactly one
+    /// caller when the count reaches zero, which then owns the frozen object.
+    /// After `false`, the caller must not touch the object.
+    fn sub_and_test(&self, nr: u32) -> bool;
+    /// `page_ref_dec_and_test` / `put_page_testzero`.
+    #[inline]
+    fn dec_and_test(&self) -> bool {
+        self.sub_and_test(1)
+    }
+    /// `page_ref_add_unless_frozen`: take `nr` references unless frozen.
+    /// Fully usable as a speculative get on an object found without a
+    /// reference; on success the caller must re-validate the object's
+    /// identity (it may have been freed and reallocated).
+    fn add_unless_frozen(&self, nr: u32) -> bool;
+    /// `folio_try_get`: `add_unless_frozen(1)`.
+    #[inline]
+    fn try_get(&self) -> bool {
+        self.add_unless_frozen(1)
+    }
+    /// `page_ref_freeze`: freeze if the count is exactly `expected`
+    /// (`1 ..= MAX_COUNT`).
+    fn freeze(&self, expected: u32) -> bool;
+    /// `page_ref_unfreeze`: frozen -> `count` live references
+    /// (`1 ..= MAX_COUNT`). Misuse on a live counter.
+    fn unfreeze(&self, count: u32);
+}

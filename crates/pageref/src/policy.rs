@@ -1,0 +1,139 @@
+//! Compile-time protocol choices: the ordering of the frozen-bit scheme's
+//! final `0 -> FROZEN` compare-and-swap, and (for the verification crate only)
+//! planted bugs.
+//!
+//! Every scheme takes a policy type parameter that defaults to
+//! [`AcquireFinal`]. The choice is made at compile time through associated
+//! constants, so it costs nothing at run time.
+
+use core::sync::atomic::Ordering;
+
+mod sealed {
+    pub trait Sealed {}
+}
+
+/// A compile-time protocol policy. Sealed: the set of policies is fixed by
+/// this crate.
+pub trait Policy: sealed::Sealed + Send + Sync + 'static {
+    /// Success ordering of the frozen-bit scheme's final `0 -> FROZEN`
+    /// compare-and-swap. Schemes without such a CAS ignore it.
+    const FINAL_CAS: Ordering;
+    /// Short name used in reports ("acquire", "relaxed", or a mutant's name).
+    const NAME: &'static str;
+    #[doc(hidden)]
+    const MUTATION: Mutation = Mutation::None;
+}
+
+/// The default and the safe choice: the final `0 -> FROZEN` CAS is `Acquire`
+/// on success.
+///
+/// The CAS may read the `0` written by *another* thread's put (the
+/// revival race of BRIEF §5 scenarios 7 and 9: we decrement to 0, a getter
+/// revives 1, puts back to 0, and our CAS wins). Only an acquire CAS then
+/// synchronises with that thread's release decrement, so that its accesses
+/// to the page happen before our free. The verification crate shows the race
+/// that `RelaxedFinal` allows under the C11 model.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AcquireFinal;
+
+/// The final CAS as posted in the series (v1–v5): relaxed.
+///
+/// In the Linux kernel memory model the freer's later stores are ordered
+/// after the CAS by its control dependency, which the C11 model does not
+/// have. Use this only to reproduce the posted code; see [`AcquireFinal`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RelaxedFinal;
+
+impl sealed::Sealed for AcquireFinal {}
+impl Policy for AcquireFinal {
+    const FINAL_CAS: Ordering = Ordering::Acquire;
+    const NAME: &'static str = "acquire";
+}
+
+impl sealed::Sealed for RelaxedFinal {}
+impl Policy for RelaxedFinal {
+    const FINAL_CAS: Ordering = Ordering::Relaxed;
+    const NAME: &'static str = "relaxed";
+}
+
+/// A planted bug, selected at compile time by a mutant policy.
+///
+/// Only meaningful with the `mutants` feature; `None` everywhere else, and
+/// every check of it folds away at compile time.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mutation {
+    /// The faithful code.
+    None,
+    /// Frozen bit: freeing (`set_frozen` and the final CAS) stores plain 0
+    /// instead of keeping the bit — the review's request (b) violated.
+    FreeStoresZero,
+    /// Frozen bit: the last put reports `true` on reaching 0 without the
+    /// `0 -> FROZEN` CAS.
+    SkipFinalCas,
+    /// Frozen bit: try_get ignores the bit and always succeeds.
+    IgnoreFrozenBit,
+    /// Frozen bit: the overflow guard resets garbage to plain 0 (clears the bit).
+    GuardClearsBit,
+    /// Frozen bit: a failed try_get undoes its add with a plain decrement
+    /// (the RFC's shape) instead of leaving garbage under the bit.
+    UndoByDecrement,
+    /// Frozen bit: freeze stores plain 0 instead of `FROZEN`.
+    FreezeStoresZero,
+    /// Classic: add-unless-zero done as one unconditional `fetch_add`.
+    ClassicFetchAdd,
+}
+
+#[cfg(feature = "mutants")]
+pub mod mutants {
+    //! Planted bugs for the verification crate (feature `mutants`).
+    //!
+    //! Each type is a [`Policy`](super::Policy) that switches on one
+    //! [`Mutation`](super::Mutation) in the real code. The final CAS stays
+    //! `Acquire`, so each mutant differs from the default in exactly one way.
+    use super::{sealed, Mutation, Policy};
+    use core::sync::atomic::Ordering;
+
+    macro_rules! mutant {
+        ($(#[$doc:meta])* $name:ident) => {
+            $(#[$doc])*
+            #[derive(Debug, Clone, Copy, Default)]
+            pub struct $name;
+            impl sealed::Sealed for $name {}
+            impl Policy for $name {
+                const FINAL_CAS: Ordering = Ordering::Acquire;
+                const NAME: &'static str = stringify!($name);
+                const MUTATION: Mutation = Mutation::$name;
+            }
+        };
+    }
+
+    mutant!(
+        /// See [`Mutation::FreeStoresZero`](super::Mutation::FreeStoresZero).
+        FreeStoresZero
+    );
+    mutant!(
+        /// See [`Mutation::SkipFinalCas`](super::Mutation::SkipFinalCas).
+        SkipFinalCas
+    );
+    mutant!(
+        /// See [`Mutation::IgnoreFrozenBit`](super::Mutation::IgnoreFrozenBit).
+        IgnoreFrozenBit
+    );
+    mutant!(
+        /// See [`Mutation::GuardClearsBit`](super::Mutation::GuardClearsBit).
+        GuardClearsBit
+    );
+    mutant!(
+        /// See [`Mutation::UndoByDecrement`](super::Mutation::UndoByDecrement).
+        UndoByDecrement
+    );
+    mutant!(
+        /// See [`Mutation::FreezeStoresZero`](super::Mutation::FreezeStoresZero).
+        FreezeStoresZero
+    );
+    mutant!(
+        /// See [`Mutation::ClassicFetchAdd`](super::Mutation::ClassicFetchAdd).
+        ClassicFetchAdd
+    );
+}

@@ -1,0 +1,210 @@
+//! Every misuse case trips a check whose message names the operation and
+//! the raw value (BRIEF §5 scenario 12). These run with debug assertions on
+//! (the workspace's test profile keeps them on).
+
+use pageref::{ClassicRef, FrozenRef, PageRef, MAX_COUNT, MAX_NR};
+
+fn frozen<R: PageRef>() -> R {
+    R::new_frozen()
+}
+
+macro_rules! misuse_tests {
+    ($scheme:ident, $ty:ty) => {
+        mod $scheme {
+            use super::*;
+            type R = $ty;
+
+            #[test]
+            #[should_panic(expected = "add: increment of a frozen counter")]
+            fn add_on_frozen() {
+                frozen::<R>().add(1)
+            }
+            #[test]
+            #[should_panic(expected = "add: increment of a frozen counter")]
+            fn inc_on_frozen() {
+                frozen::<R>().inc()
+            }
+            #[test]
+            #[should_panic(expected = "inc_return: increment of a frozen counter")]
+            fn inc_return_on_frozen() {
+                frozen::<R>().inc_return();
+            }
+            #[test]
+            #[should_panic(expected = "sub: put on a frozen counter")]
+            fn sub_on_frozen() {
+                frozen::<R>().sub(1)
+            }
+            #[test]
+            #[should_panic(expected = "sub: put on a frozen counter")]
+            fn dec_on_frozen() {
+                frozen::<R>().dec()
+            }
+            #[test]
+            #[should_panic(expected = "sub_return: put on a frozen counter")]
+            fn sub_return_on_frozen() {
+                frozen::<R>().sub_return(1);
+            }
+            #[test]
+            #[should_panic(expected = "sub_return: put on a frozen counter")]
+            fn dec_return_on_frozen() {
+                frozen::<R>().dec_return();
+            }
+            #[test]
+            #[should_panic(expected = "sub_and_test: put on a frozen counter")]
+            fn put_on_frozen() {
+                frozen::<R>().dec_and_test();
+            }
+            #[test]
+            #[should_panic(expected = "sub_and_test: count would drop below zero")]
+            fn put_below_zero() {
+                R::new(1).sub_and_test(2);
+            }
+            #[test]
+            #[should_panic(expected = "sub: count would drop below zero")]
+            fn sub_below_zero() {
+                R::new(2).sub(3)
+            }
+            #[test]
+            #[should_panic(
+                expected = "sub: void op would drop the last reference (use sub_and_test)"
+            )]
+            fn sub_to_zero() {
+                R::new(2).sub(2)
+            }
+            #[test]
+            #[should_panic(
+                expected = "sub_return: would drop the last reference (use sub_and_test)"
+            )]
+            fn dec_return_to_zero() {
+                R::new(1).dec_return();
+            }
+            #[test]
+            #[should_panic(expected = "unfreeze: unfreeze of a live counter")]
+            fn unfreeze_live() {
+                R::new(3).unfreeze(1)
+            }
+            #[test]
+            #[should_panic(expected = "unfreeze: count must be in 1..=i32::MAX")]
+            fn unfreeze_zero() {
+                frozen::<R>().unfreeze(0)
+            }
+            #[test]
+            #[should_panic(expected = "init: init of a live counter")]
+            fn init_live() {
+                R::new(1).init()
+            }
+            #[test]
+            #[should_panic(expected = "add: count would exceed i32::MAX")]
+            fn add_past_max() {
+                R::new(MAX_COUNT).add(1)
+            }
+            #[test]
+            #[should_panic(expected = "inc_return: count would exceed i32::MAX")]
+            fn inc_return_past_max() {
+                R::new(MAX_COUNT).inc_return();
+            }
+            #[test]
+            #[should_panic(expected = "add_unless_frozen: count would exceed i32::MAX")]
+            fn try_get_past_max() {
+                R::new(MAX_COUNT).try_get();
+            }
+            #[test]
+            #[should_panic(expected = "freeze: count must be in 1..=i32::MAX")]
+            fn freeze_zero() {
+                R::new(1).freeze(0);
+            }
+            #[test]
+            #[should_panic(expected = "new: count must be in 1..=i32::MAX")]
+            fn new_zero() {
+                R::new(0);
+            }
+            #[test]
+            #[should_panic(expected = "add_unless_frozen: nr must be in 1..=MAX_NR")]
+            fn get_nr_zero() {
+                R::new(1).add_unless_frozen(0);
+            }
+            #[test]
+            #[should_panic(expected = "add_unless_frozen: nr must be in 1..=MAX_NR")]
+            fn get_nr_too_large() {
+                R::new(1).add_unless_frozen(MAX_NR + 1);
+            }
+
+            /// Legal use at the edges trips nothing.
+            #[test]
+            fn legal_edges_do_not_trip() {
+                let p = R::new(MAX_COUNT - 1);
+                assert!(p.try_get());
+                assert_eq!(p.count(), MAX_COUNT);
+                assert_eq!(p.sub_return(MAX_COUNT - 1), 1);
+                assert!(p.add_unless_frozen(MAX_NR));
+                p.sub(MAX_NR);
+                p.add(MAX_COUNT - 1);
+                p.sub(MAX_COUNT - 1);
+                assert!(p.dec_and_test());
+                assert!(!p.add_unless_frozen(MAX_NR));
+                p.init();
+                assert!(p.freeze(1));
+                p.unfreeze(MAX_COUNT);
+                assert_eq!(p.count(), MAX_COUNT);
+            }
+        }
+    };
+}
+
+misuse_tests!(frozen_bit, FrozenRef);
+misuse_tests!(classic, ClassicRef);
+
+/// Runs `f`, which must trip a check; returns the panic message.
+fn message(f: impl FnOnce() + std::panic::UnwindSafe) -> String {
+    let err = std::panic::catch_unwind(f).expect_err("misuse was not reported");
+    err.downcast_ref::<String>()
+        .cloned()
+        .expect("formatted panic message")
+}
+
+/// The full message names the operation, the reason, the scheme and the raw
+/// value, for every misuse case on both schemes.
+fn full_messages<R: PageRef>(name: &str, dead: u32) {
+    let cases: Vec<(String, Box<dyn FnOnce() + std::panic::UnwindSafe>)> = vec![
+        (format!("add: increment of a frozen counter ({name}, raw = {dead:#010x})"), Box::new(|| frozen::<R>().add(3))),
+        (format!("inc_return: increment of a frozen counter ({name}, raw = {dead:#010x})"), Box::new(|| { frozen::<R>().inc_return(); })),
+        (format!("sub: put on a frozen counter ({name}, raw = {dead:#010x})"), Box::new(|| frozen::<R>().dec())),
+        (format!("sub_return: put on a frozen counter ({name}, raw = {dead:#010x})"), Box::new(|| { frozen::<R>().dec_return(); })),
+        (format!("sub_and_test: put on a frozen counter ({name}, raw = {dead:#010x})"), Box::new(|| { frozen::<R>().dec_and_test(); })),
+        (format!("sub_and_test: count would drop below zero ({name}, raw = 0x00000001)"), Box::new(|| { R::new(1).sub_and_test(2); })),
+        (format!("unfreeze: unfreeze of a live counter ({name}, raw = 0x00000003)"), Box::new(|| R::new(3).unfreeze(1))),
+        (format!("init: init of a live counter ({name}, raw = 0x00000001)"), Box::new(|| R::new(1).init())),
+        (format!("add_unless_frozen: count would exceed i32::MAX ({name}, raw = 0x7fffffff)"), Box::new(|| { R::new(MAX_COUNT).try_get(); })),
+        (format!("unfreeze: count must be in 1..=i32::MAX (0 would be a plain zero; use the frozen state) ({name}, count = 0)"), Box::new(|| frozen::<R>().unfreeze(0))),
+    ];
+    let got: Vec<(String, String)> = cases
+        .into_iter()
+        .map(|(want, f)| (want, message(f)))
+        .collect();
+    for (want, got) in got {
+        assert_eq!(got, format!("pageref: {want}"));
+    }
+}
+
+#[test]
+fn frozen_messages_name_op_and_raw() {
+    full_messages::<FrozenRef>("FrozenRef", pageref::FROZEN_BIT);
+}
+
+#[test]
+fn classic_messages_name_op_and_raw() {
+    full_messages::<ClassicRef>("ClassicRef", 0);
+}
+
+/// The frozen-bit scheme's own check: a failed get that would wrap a frozen
+/// word into "live" (only reachable from a raw state the guard prevents).
+#[test]
+#[should_panic(
+    expected = "add_unless_frozen: frozen word wrapped around into live (overflow guard outrun) (FrozenRef, raw = 0xffffffff)"
+)]
+#[cfg(feature = "mutants")]
+fn frozen_wrap_is_reported() {
+    // SAFETY: an unreachable raw state on purpose, to reach the check.
+    let p: FrozenRef = unsafe { FrozenRef::from_raw(u32::MAX) };
+    p.try_get();
+}

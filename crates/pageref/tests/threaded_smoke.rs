@@ -1,0 +1,87 @@
+//! Threaded smoke tests on the real atomics: get/put storms must end at
+//! the right count, and freezes must never coexist with a holder.
+
+use pageref::{ClassicRef, FrozenRef, PageRef};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::Barrier;
+
+const THREADS: usize = 4;
+const ROUNDS: u32 = 200_000;
+
+fn storm<R: PageRef>() {
+    let p = R::new(1); // the owner's reference, held throughout
+    let barrier = Barrier::new(THREADS);
+    std::thread::scope(|s| {
+        for _ in 0..THREADS {
+            s.spawn(|| {
+                barrier.wait();
+                for i in 0..ROUNDS {
+                    assert!(p.try_get(), "get failed on a live page");
+                    if i % 8 == 0 {
+                        p.add(1024);
+                        assert!(!p.sub_and_test(1024));
+                    }
+                    assert!(!p.dec_and_test(), "non-last put reported zero");
+                }
+            });
+        }
+    });
+    assert_eq!(p.count(), 1);
+    assert!(p.dec_and_test());
+    assert!(p.is_frozen() && p.count() == 0 && !p.try_get());
+}
+
+/// Getters against a freezer that freezes at the owner's count (1) whenever
+/// no getter holds a reference: a successful freeze and a holder never
+/// coexist, and every get either fails or is balanced.
+fn freeze_storm<R: PageRef>() {
+    let p = R::new(1);
+    let holders = AtomicU32::new(0);
+    let stop = AtomicBool::new(false);
+    let freezes = AtomicU32::new(0);
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            for _ in 0..ROUNDS {
+                if p.freeze(1) {
+                    assert_eq!(holders.load(Ordering::SeqCst), 0, "froze under a holder");
+                    freezes.fetch_add(1, Ordering::Relaxed);
+                    p.unfreeze(1);
+                }
+            }
+            stop.store(true, Ordering::Relaxed);
+        });
+        for _ in 0..THREADS - 1 {
+            s.spawn(|| {
+                while !stop.load(Ordering::Relaxed) {
+                    if p.try_get() {
+                        holders.fetch_add(1, Ordering::SeqCst);
+                        holders.fetch_sub(1, Ordering::SeqCst);
+                        assert!(!p.dec_and_test());
+                    }
+                }
+            });
+        }
+    });
+    assert_eq!(p.count(), 1);
+    assert!(freezes.load(Ordering::Relaxed) > 0, "the freezer never won");
+}
+
+#[test]
+fn frozen_get_put_storm() {
+    storm::<FrozenRef>();
+}
+
+#[test]
+fn classic_get_put_storm() {
+    storm::<ClassicRef>();
+}
+
+#[test]
+fn frozen_freeze_storm() {
+    freeze_storm::<FrozenRef>();
+}
+
+#[test]
+fn classic_freeze_storm() {
+    freeze_storm::<ClassicRef>();
+}
