@@ -1,0 +1,1 @@
+//! The kernel around the page refcount (work in progress).

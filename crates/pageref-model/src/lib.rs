@@ -1,0 +1,1 @@
+//! Verification of pageref (see the tests).
