@@ -33,6 +33,32 @@ pub trait AtomicWord: Send + Sync {
     fn fetch_sub(&self, v: u32, order: Ordering) -> u32;
     /// Atomic bitwise or; returns the previous value.
     fn fetch_or(&self, v: u32, order: Ordering) -> u32;
+    /// Atomic bitwise and; returns the previous value.
+    ///
+    /// Used by [`StickyRef`](crate::StickyRef) to claim its help flag. The
+    /// default is a compare-and-swap loop (equivalent, only not wait-free), so
+    /// that wrappers written before this method existed keep compiling; the
+    /// impls for `core`'s, `loom`'s and `shuttle`'s `AtomicU32` forward to the
+    /// native operation, and a wrapper should too.
+    fn fetch_and(&self, v: u32, order: Ordering) -> u32 {
+        // The failure ordering must not be Release/AcqRel; take the strongest
+        // load ordering that `order` contains.
+        let failure = match order {
+            Ordering::Release | Ordering::Relaxed => Ordering::Relaxed,
+            Ordering::SeqCst => Ordering::SeqCst,
+            _ => Ordering::Acquire,
+        };
+        // ORDERING: Relaxed; only a first guess, the CAS re-reads atomically.
+        let mut cur = self.load(Ordering::Relaxed);
+        loop {
+            // ORDERING: `order` on success, as the caller asked of the RMW;
+            // a failure only retries with the value it read.
+            match self.compare_exchange_weak(cur, cur & v, order, failure) {
+                Ok(prev) => return prev,
+                Err(now) => cur = now,
+            }
+        }
+    }
     /// Strong compare-and-swap; `Ok(previous)` on success, `Err(actual)` on failure.
     fn compare_exchange(
         &self,
@@ -82,6 +108,10 @@ macro_rules! forward_atomic_word {
             #[inline]
             fn fetch_or(&self, v: u32, order: Ordering) -> u32 {
                 <$ty>::fetch_or(self, v, order)
+            }
+            #[inline]
+            fn fetch_and(&self, v: u32, order: Ordering) -> u32 {
+                <$ty>::fetch_and(self, v, order)
             }
             #[inline]
             fn compare_exchange(

@@ -40,8 +40,22 @@ pub(crate) fn get_nr(scheme: &str, op: &str, nr: u32) {
 #[inline]
 #[track_caller]
 pub(crate) fn nr(scheme: &str, op: &str, nr: u32) {
-    if ENABLED && (nr == 0 || nr > crate::state::MAX_COUNT) {
-        bad_arg(scheme, op, "nr must be in 1..=i32::MAX", "nr", nr)
+    nr_up_to(
+        scheme,
+        op,
+        nr,
+        crate::state::MAX_COUNT,
+        "nr must be in 1..=i32::MAX",
+    )
+}
+
+/// Checks the `nr` of an operation on a live counter of a scheme whose
+/// capacity is `max`; `what` states the range in the message.
+#[inline]
+#[track_caller]
+pub(crate) fn nr_up_to(scheme: &str, op: &str, nr: u32, max: u32, what: &str) {
+    if ENABLED && (nr == 0 || nr > max) {
+        bad_arg(scheme, op, what, "nr", nr)
     }
 }
 
@@ -49,13 +63,21 @@ pub(crate) fn nr(scheme: &str, op: &str, nr: u32) {
 #[inline]
 #[track_caller]
 pub(crate) fn count_arg(scheme: &str, op: &str, count: u32) {
-    if ENABLED && (count == 0 || count > crate::state::MAX_COUNT) {
-        bad_arg(
-            scheme,
-            op,
-            "count must be in 1..=i32::MAX (0 would be a plain zero; use the frozen state)",
-            "count",
-            count,
-        )
+    count_arg_up_to(
+        scheme,
+        op,
+        count,
+        crate::state::MAX_COUNT,
+        "count must be in 1..=i32::MAX (0 would be a plain zero; use the frozen state)",
+    )
+}
+
+/// Checks a count given to `unfreeze` or `freeze` of a scheme whose
+/// capacity is `max`; `what` states the range in the message.
+#[inline]
+#[track_caller]
+pub(crate) fn count_arg_up_to(scheme: &str, op: &str, count: u32, max: u32, what: &str) {
+    if ENABLED && (count == 0 || count > max) {
+        bad_arg(scheme, op, what, "count", count)
     }
 }

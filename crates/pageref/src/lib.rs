@@ -30,6 +30,19 @@
 //!
 //! The classic scheme has only live (`1 ..= i32::MAX`) and dead/frozen (`0`).
 //!
+//! ## Other schemes, for comparison (BRIEF §4)
+//!
+//! | type | source | get | exact zero reads | capacity | extra atomic ops on the last put |
+//! |---|---|---|---|---|---|
+//! | [`ClassicRef`] | upstream `page_ref.h` | load + CAS loop | yes | `2^31 - 1` | 0 |
+//! | [`FrozenRef`] | the series | `fetch_add` | no (transient zero) | `2^31 - 1` | 1 CAS |
+//! | [`OptimisticRef`] | Torvalds, review | CAS guessing 1, loop | yes | `2^31 - 1` | 0 |
+//! | [`StickyRef`] | Anderson, Blelloch, Wei, PLDI 2022 §4.3 | `fetch_add` | yes (a read of 0 helps) | `2^30 - 1` | 1 CAS (+1 `fetch_and` if a reader helped) |
+//! | [`LowBitRef`] | Parkinson, Clebsch, Simner, ISMM 2023 | `fetch_add(2 nr)` | no (transient zero) | `2^30 - 1` | 1 CAS |
+//!
+//! Each type's documentation gives its encoding, its capacity and where it
+//! differs from the kernel API.
+//!
 //! ## Kernel names
 //!
 //! | kernel (`include/linux/page_ref.h`, `mm.h`) | here |
@@ -73,14 +86,20 @@ pub mod atomic;
 pub mod check;
 mod classic;
 mod frozen;
+mod lowbit;
+mod optimistic;
 pub mod policy;
 pub mod state;
+mod sticky;
 
 pub use atomic::AtomicWord;
 pub use classic::ClassicRef;
 pub use frozen::FrozenRef;
+pub use lowbit::LowBitRef;
+pub use optimistic::OptimisticRef;
 pub use policy::{AcquireFinal, Policy, RelaxedFinal};
 pub use state::{FROZEN_BIT, GUARD_LIMIT, MAX_COUNT, MAX_NR};
+pub use sticky::StickyRef;
 
 /// A page reference count: the whole `page_ref` API, one scheme per
 /// implementation.

@@ -1,6 +1,6 @@
-//! Compile-time protocol choices: the ordering of the frozen-bit scheme's
-//! final `0 -> FROZEN` compare-and-swap, and (for the verification crate only)
-//! planted bugs.
+//! Compile-time protocol choices: the ordering of the final compare-and-swap
+//! that turns a transient zero into "dead" (frozen bit, sticky counter, low
+//! bit), and (for the verification crate only) planted bugs.
 //!
 //! Every scheme takes a policy type parameter that defaults to
 //! [`AcquireFinal`]. The choice is made at compile time through associated
@@ -15,8 +15,10 @@ mod sealed {
 /// A compile-time protocol policy. Sealed: the set of policies is fixed by
 /// this crate.
 pub trait Policy: sealed::Sealed + Send + Sync + 'static {
-    /// Success ordering of the frozen-bit scheme's final `0 -> FROZEN`
-    /// compare-and-swap. Schemes without such a CAS ignore it.
+    /// Success ordering of the final compare-and-swap from the transient zero
+    /// to "dead": the frozen-bit scheme's `0 -> FROZEN`, the low-bit scheme's
+    /// `0 -> 1`, the sticky counter's `0 -> ZERO` (and its help-flag claim).
+    /// Schemes without such a CAS (classic, optimistic) ignore it.
     const FINAL_CAS: Ordering;
     /// Short name used in reports ("acquire", "relaxed", or a mutant's name).
     const NAME: &'static str;
@@ -82,6 +84,32 @@ pub enum Mutation {
     FreezeStoresZero,
     /// Classic: add-unless-zero done as one unconditional `fetch_add`.
     ClassicFetchAdd,
+    /// Optimistic CAS: after a failed CAS, retry with the value it returned
+    /// without checking it for 0, so a get on a dead counter revives it
+    /// (`CAS(1, 1+nr)` fails with 0, then `CAS(0, nr)` succeeds).
+    OptimisticSkipZeroCheck,
+    /// Sticky counter: a decrementer whose `0 -> ZERO` CAS lost to a helping
+    /// `count()` ignores the help flag and returns `false`, so nobody is told
+    /// it reached zero (a leak).
+    StickyIgnoresHelp,
+    /// Sticky counter: `count()` reports 0 after reading 0 without checking
+    /// that its helping CAS succeeded; a concurrent try_get may have revived
+    /// the count meanwhile, so a reported 0 is followed by a successful get.
+    StickyUncheckedHelp,
+    /// Sticky counter: the help flag is claimed with an exchange to `ZERO`,
+    /// literally as in the paper, instead of clearing only the flag. A
+    /// claimant that stalls between its failed CAS and the exchange, while
+    /// the other claimant frees and `init` re-allocates, overwrites the new
+    /// incarnation's live count with `ZERO` (the paper's objects are never
+    /// re-initialised; pages are).
+    StickyClaimBySwap,
+    /// Low bit: try_get adds `nr` unshifted (an odd amount for odd `nr`),
+    /// so it flips the dead bit: a get on a dead counter revives it.
+    LowBitOddIncrement,
+    /// Low bit: the last put reports `true` on reaching 0 without the
+    /// `0 -> 1` CAS, so the dead bit is never set and a getter can revive a
+    /// freed counter.
+    LowBitSkipFinalCas,
 }
 
 #[cfg(feature = "mutants")]
@@ -135,5 +163,29 @@ pub mod mutants {
     mutant!(
         /// See [`Mutation::ClassicFetchAdd`](super::Mutation::ClassicFetchAdd).
         ClassicFetchAdd
+    );
+    mutant!(
+        /// See [`Mutation::OptimisticSkipZeroCheck`](super::Mutation::OptimisticSkipZeroCheck).
+        OptimisticSkipZeroCheck
+    );
+    mutant!(
+        /// See [`Mutation::StickyIgnoresHelp`](super::Mutation::StickyIgnoresHelp).
+        StickyIgnoresHelp
+    );
+    mutant!(
+        /// See [`Mutation::StickyUncheckedHelp`](super::Mutation::StickyUncheckedHelp).
+        StickyUncheckedHelp
+    );
+    mutant!(
+        /// See [`Mutation::StickyClaimBySwap`](super::Mutation::StickyClaimBySwap).
+        StickyClaimBySwap
+    );
+    mutant!(
+        /// See [`Mutation::LowBitOddIncrement`](super::Mutation::LowBitOddIncrement).
+        LowBitOddIncrement
+    );
+    mutant!(
+        /// See [`Mutation::LowBitSkipFinalCas`](super::Mutation::LowBitSkipFinalCas).
+        LowBitSkipFinalCas
     );
 }
