@@ -1,1 +1,26 @@
-//! Verification of pageref (see the tests).
+//! # pageref-model — machine-checked verification of `pageref`
+//!
+//! The harness for the checks in `tests/`:
+//!
+//! * [`trace`]: a tracing [`AtomicWord`](pageref::AtomicWord) wrapper around
+//!   loom's / shuttle's atomics, so that the checkers run the **shipped**
+//!   `FrozenRef` / `ClassicRef` code, and the CPU0/CPU1 table that a failing
+//!   model prints;
+//! * [`page`]: a modelled page (the refcount, its contents, and a shadow of
+//!   the intended state checked at every step);
+//! * [`loom_harness`]: exhaustive C11 interleavings (loom) with a
+//!   preemption bound;
+//! * [`shuttle_harness`]: randomized PCT schedules (shuttle) with more
+//!   threads and longer histories;
+//! * [`abstract_model`]: an *abstract* explicit-state model of both
+//!   protocols on a narrow counter (stateright) — a model of the protocol,
+//!   not the shipped code, used to reach the overflow guard and wrap-around
+//!   exhaustively.
+//!
+//! The results are tabulated in `docs/verification.md`.
+
+pub mod abstract_model;
+pub mod loom_harness;
+pub mod page;
+pub mod shuttle_harness;
+pub mod trace;

@@ -1,0 +1,338 @@
+//! The race catalogue (BRIEF §5) as loom models, each written once, generic
+//! over the scheme `R: PageRef`, and run on the shipped code with loom's
+//! atomics underneath (`R = FrozenRef<LoomWord, P>`, `ClassicRef<LoomWord, P>`,
+//! ...).
+//!
+//! Every model body runs once per explored execution. Thread `T0` is the
+//! model body itself, `T1`, `T2` are spawned. Each function states its
+//! threads and loom preemption bound: loom then explores *every*
+//! interleaving with at most that many preemptions, and every value a load
+//! may read under the C11 model. Every model checks, in every execution, the
+//! page's shadow properties (see `pageref_model::page`): no free with a
+//! reference held, at most one free per incarnation, no holder reading a
+//! freed page (also as a loom data race on the page contents), no get
+//! succeeding on a freed or frozen page; and at the end, each incarnation
+//! freed exactly once (no leak) or the count equal to the references held.
+//! The debug misuse checks of the core crate are on (test profile), so
+//! legal use is also shown never to trip them (scenario 12).
+
+use loom::sync::atomic::{AtomicBool, Ordering};
+use loom::sync::Arc;
+use pageref::PageRef;
+use pageref_model::loom_harness::{check, hit, spawn, Failed, LoomPage, Passed};
+use pageref_model::trace::{self, What};
+
+type Res = Result<Passed, Failed>;
+
+/// loom preemption bound of the 2-thread models: none (exhaustive).
+pub const BOUND_2_THREADS: Option<usize> = None;
+/// loom preemption bound of the 3-thread models.
+pub const BOUND_3_THREADS: Option<usize> = Some(4);
+
+/// Coverage key: the seed's interleaving (scenario 9) was explored.
+pub const SEED_INTERLEAVING: &str = "seed: T1 revived T0's transient zero, T0's CAS failed";
+/// Coverage key: the "different zeros" interleaving (scenario 7) was explored.
+pub const DIFFERENT_ZEROS: &str = "T0's final CAS freed incarnation 2";
+/// Coverage key: a stale getter pinned a re-allocated page (scenario 5).
+pub const SPURIOUS: &str = "stale getter pinned incarnation 2";
+/// Coverage key: the reviving getter read the page before the freer's CAS (scenario 10).
+pub const REVIVED_READ: &str = "reader revived the count and read the page";
+
+fn page<R: PageRef>(refs: u32) -> Arc<LoomPage<R>> {
+    Arc::new(LoomPage::new(refs))
+}
+
+/// Whether, in the current execution, thread `t` did a `fetch_add` that read
+/// a plain 0 (revived a transient zero).
+fn revived_zero(t: usize) -> bool {
+    trace::snapshot().iter().any(|e| {
+        e.thread == t
+            && matches!(&e.what, What::Atomic { op, read: 0, wrote: Some(_), .. } if op.starts_with("fetch_add"))
+    })
+}
+
+/// Scenario 1, try_get vs the last put. T0 holds the only reference, reads
+/// the page and puts it; T1 and T2 try_get, and on success read the page
+/// and put. Exactly one free, no successful get after the free, no leak.
+/// 3 threads, preemption bound 2.
+pub fn s01_get_vs_last_put<R: PageRef + 'static>() -> Res {
+    check(BOUND_3_THREADS, || {
+        let p = page::<R>(1);
+        let getters: Vec<_> = (1..=2)
+            .map(|i| {
+                let p = p.clone();
+                spawn(i, move || {
+                    if p.get(1) {
+                        p.read();
+                        p.put(1);
+                    }
+                })
+            })
+            .collect();
+        p.read();
+        p.put(1);
+        for g in getters {
+            g.join().unwrap();
+        }
+        p.finish_all_dropped();
+    })
+}
+
+/// Scenario 2, put vs put. Count 2; T0 and T1 each read the page and put
+/// their reference: exactly one put returns `true` (and frees); the free is
+/// ordered after both reads. 2 threads, preemption bound 3.
+pub fn s02_put_vs_put<R: PageRef + 'static>() -> Res {
+    check(BOUND_2_THREADS, || {
+        let p = page::<R>(2);
+        let q = p.clone();
+        let t1 = spawn(1, move || {
+            q.read();
+            q.put(1).is_some()
+        });
+        p.read();
+        let mine = p.put(1).is_some();
+        let theirs = t1.join().unwrap();
+        assert!(
+            mine ^ theirs,
+            "exactly one put must return true: T0 {mine}, T1 {theirs}"
+        );
+        p.finish_all_dropped();
+    })
+}
+
+/// Scenario 3, try_get vs freeze(expected). T0 holds the only reference and
+/// tries `freeze(1)`; on success it writes the page (exclusive) and
+/// unfreezes; then it puts. T1 try_gets, reads, puts. Never both succeed
+/// (shadow check and loom race on the page), and not both fail. 2 threads,
+/// preemption bound 3.
+pub fn s03_get_vs_freeze<R: PageRef + 'static>() -> Res {
+    check(BOUND_2_THREADS, || {
+        let p = page::<R>(1);
+        let q = p.clone();
+        let t1 = spawn(1, move || {
+            let got = q.get(1);
+            if got {
+                q.read();
+                q.put(1);
+            }
+            got
+        });
+        let froze = p.freeze(1);
+        if froze {
+            p.scribble();
+            p.unfreeze(1);
+        }
+        p.put(1);
+        let got = t1.join().unwrap();
+        assert!(
+            froze || got,
+            "the count matched (1) but both freeze and try_get failed"
+        );
+        p.finish_all_dropped();
+    })
+}
+
+/// Scenario 4, try_get vs unfreeze. The page starts frozen by T0 (which
+/// owned its only reference); T1 and T2 try_get (and on success read and
+/// put) while T0 writes the page and unfreezes to 1. Afterwards the count is
+/// exactly T0's 1: no lost successful increment, and a failed get leaves no
+/// trace in the count. Then T0's put frees it. 3 threads, preemption bound 2.
+pub fn s04_get_vs_unfreeze<R: PageRef + 'static>() -> Res {
+    check(BOUND_3_THREADS, || {
+        let p = page::<R>(1);
+        assert!(p.freeze(1));
+        let getters: Vec<_> = (1..=2)
+            .map(|i| {
+                let p = p.clone();
+                spawn(i, move || {
+                    if p.get(1) {
+                        p.read();
+                        p.put(1);
+                    }
+                })
+            })
+            .collect();
+        p.scribble();
+        p.unfreeze(1);
+        for g in getters {
+            g.join().unwrap();
+        }
+        p.finish_live(1);
+        p.put(1);
+        p.finish_all_dropped();
+    })
+}
+
+/// Scenario 5, try_get on a page freed and re-allocated. T0 holds the only
+/// reference, puts it, and if it freed the page re-allocates it (init,
+/// incarnation 2), reads and puts again. T1 is a stale lookup: try_get, on
+/// success reads the page (seeing incarnation 2 is the legal *spurious*
+/// reference: it re-validates, fails, and puts); its put must free the page
+/// if it is the last. Each incarnation freed exactly once. 2 threads,
+/// preemption bound 3.
+pub fn s05_reuse_spurious_get<R: PageRef + 'static>() -> Res {
+    check(BOUND_2_THREADS, || {
+        let p = page::<R>(1);
+        let q = p.clone();
+        let t1 = spawn(1, move || {
+            if q.get(1) {
+                if q.read() != 1 {
+                    hit(SPURIOUS);
+                }
+                q.put(1);
+            }
+        });
+        if p.put(1).is_some() {
+            p.alloc();
+            p.read();
+            p.put(1);
+        }
+        t1.join().unwrap();
+        p.finish_all_dropped();
+    })
+}
+
+/// Scenario 6, request (b). T0 puts the only reference; T1 is a probe that
+/// try_gets and puts without touching the page. A scheme that stores a
+/// plain 0 on free lets T1's get succeed on the freed page and its put free
+/// it a second time: the model reports a double free. 2 threads,
+/// preemption bound 3.
+pub fn s06_request_b<R: PageRef + 'static>() -> Res {
+    check(BOUND_2_THREADS, || {
+        let p = page::<R>(1);
+        let q = p.clone();
+        let t1 = spawn(1, move || {
+            if q.get(1) {
+                q.put(1);
+            }
+        });
+        p.put(1);
+        t1.join().unwrap();
+        p.finish_all_dropped();
+    })
+}
+
+/// Scenario 7, "different zeros". T0 holds the only reference and puts it
+/// (it may stall between its decrement and its final CAS). T1 try_gets,
+/// puts, and if it freed the page re-allocates it (incarnation 2) and puts
+/// that reference too. For the frozen-bit scheme loom reaches the execution
+/// where T0's CAS reads T1's *second* zero and frees incarnation 2: legal,
+/// because exactly one free happens per incarnation and the freer frees the
+/// page as it is. 2 threads, preemption bound 3.
+pub fn s07_different_zeros<R: PageRef + 'static>() -> Res {
+    check(BOUND_2_THREADS, || {
+        let p = page::<R>(1);
+        let q = p.clone();
+        let t1 = spawn(1, move || {
+            if q.get(1) && q.put(1).is_some() {
+                q.alloc();
+                q.put(1);
+            }
+        });
+        let freed = p.put(1);
+        t1.join().unwrap();
+        if freed == Some(2) {
+            hit(DIFFERENT_ZEROS);
+        }
+        p.finish_all_dropped();
+    })
+}
+
+/// Scenario 9, the seed (Kiryl Shutsemau's CPU0/CPU1 diagram). T0 (CPU0)
+/// puts its only reference; T1 (CPU1) try_gets, reads the page, puts. When
+/// T1 revives T0's transient zero and wins the final CAS, T0's CAS fails and
+/// its put returns `false`: it must not touch the page, and does not. One
+/// free, no use after free. 2 threads, preemption bound 3.
+pub fn s09_seed<R: PageRef + 'static>() -> Res {
+    check(BOUND_2_THREADS, || {
+        let p = page::<R>(1);
+        let q = p.clone();
+        let t1 = spawn(1, move || {
+            if q.get(1) {
+                q.read();
+                q.put(1).is_some()
+            } else {
+                false
+            }
+        });
+        let t0_freed = p.put(1).is_some();
+        let t1_freed = t1.join().unwrap();
+        if !t0_freed && t1_freed && revived_zero(1) {
+            hit(SEED_INTERLEAVING);
+        }
+        p.finish_all_dropped();
+    })
+}
+
+/// Scenario 10, ordering: publish, look up, get, re-validate, unpublish,
+/// free. The page is published in a slot that owns one reference. T0 (the
+/// remover) unpublishes it and puts the slot's reference. T1 (a lookup)
+/// loads the slot, try_gets, re-validates by reading the page's own identity
+/// (as PFN walkers and page-cache lookups read the folio after pinning it),
+/// re-checks the slot, reads the data if still published, and puts. The
+/// free must happen after every access of every holder: with a *relaxed*
+/// final CAS, T0 can free after reading T1's zero without synchronising
+/// with T1, and loom reports T1's read racing with the free. 2 threads,
+/// preemption bound 3.
+pub fn s10_publish_lookup_ordering<R: PageRef + 'static>() -> Res {
+    check(BOUND_2_THREADS, || {
+        let p = page::<R>(1);
+        let slot = Arc::new(AtomicBool::new(true));
+        let (q, s) = (p.clone(), slot.clone());
+        let t1 = spawn(1, move || {
+            // ORDERING: Acquire pairs with the publisher (here: the page was
+            // published before the model started); a lookup needs nothing
+            // more, the refcount gives the rest.
+            if s.load(Ordering::Acquire) && q.get(1) {
+                let gen = q.read();
+                // ORDERING: Acquire; the re-check must see an unpublish that
+                // happened before the put we revived (the remover's Release
+                // store below, carried by the refcount's release sequence).
+                if s.load(Ordering::Acquire) {
+                    q.read();
+                }
+                if q.put(1).is_none() && gen == 1 && revived_zero(1) {
+                    hit(REVIVED_READ);
+                }
+            }
+        });
+        // ORDERING: Release; unpublish before dropping the slot's reference,
+        // so a getter that revives the count after our put sees the page
+        // gone when it re-checks the slot.
+        slot.store(false, Ordering::Release);
+        p.put(1);
+        t1.join().unwrap();
+        p.finish_all_dropped();
+    })
+}
+
+/// Scenario 11, count() never reports garbage. T0 puts the only reference
+/// (the page is freed); T1 try_gets (failing ones leave garbage under a
+/// frozen bit) and puts; T2 reads `count()` twice. Every value T2 sees is a
+/// possible number of holders (0, 1 or 2): never garbage, never a frozen
+/// word's low bits, never negative. 3 threads, preemption bound 2.
+pub fn s11_count_never_garbage<R: PageRef + 'static>() -> Res {
+    check(BOUND_3_THREADS, || {
+        let p = page::<R>(1);
+        let q = p.clone();
+        let t1 = spawn(1, move || {
+            if q.get(1) {
+                q.put(1);
+            }
+            if q.get(1) {
+                q.put(1);
+            }
+        });
+        let r = p.clone();
+        let t2 = spawn(2, move || {
+            for _ in 0..2 {
+                let c = r.rc.count();
+                assert!(c <= 2, "count() reported {c:#x}: garbage");
+            }
+        });
+        p.put(1);
+        t1.join().unwrap();
+        t2.join().unwrap();
+        p.finish_all_dropped();
+    })
+}
