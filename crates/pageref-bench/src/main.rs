@@ -1,1 +1,5 @@
-fn main() { println!("pageref bench: work in progress"); }
+//! `pageref`: see `pageref --help` and the `pageref_bench` library.
+
+fn main() {
+    std::process::exit(pageref_bench::cli::main());
+}

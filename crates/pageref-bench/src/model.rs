@@ -1,0 +1,285 @@
+//! Workloads on the page-cache model of `pageref-mm`: the series' `pread`
+//! benchmark with each scheme as the page refcount, its no-sharing control,
+//! and a churn mix with reclaim and truncation. Also the `stress` command.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use pageref::PageRef;
+use pageref_mm::{CacheConfig, FileId, PageCache, ReadStats};
+
+use crate::harness::{Tally, Workload};
+use crate::scheme::{with_scheme, SchemeInfo, SchemeVisitor};
+
+/// Bytes read per operation, as the series' benchmark.
+pub const READ_SIZE: usize = 64;
+/// Page size of the model (the data of one page is copied from here).
+pub const PAGE_SIZE: usize = 4096;
+/// Arena distance between two threads' pages in `spread`: 8 page structs
+/// (of 24 bytes each in the model) put every thread's refcount more than
+/// 128 bytes from its neighbour's, so that `spread` shares no cache line.
+pub const SPREAD_STRIDE: usize = 8;
+/// Pages the churn readers choose from.
+pub const CHURN_PAGES: usize = 16;
+
+/// Per-thread state of the model workloads.
+pub struct ModelLocal {
+    buf: [u8; READ_SIZE],
+    stats: ReadStats,
+    short: u64,
+    offset: u64,
+    rng: u64,
+}
+
+fn local(offset: u64, tid: usize) -> ModelLocal {
+    ModelLocal {
+        buf: [0; READ_SIZE],
+        stats: ReadStats::default(),
+        short: 0,
+        offset,
+        // xorshift state; never 0.
+        rng: 0x9E37_79B9_7F4A_7C15 ^ (tid as u64 + 1).wrapping_mul(0xD1B5_4A32_D192_ED03),
+    }
+}
+
+fn read<R: PageRef>(cache: &PageCache<R>, l: &mut ModelLocal, offset: u64) {
+    let n = cache.pread(FileId(0), offset, &mut l.buf, &mut l.stats);
+    if n != READ_SIZE {
+        l.short += 1;
+    }
+    std::hint::black_box(&l.buf);
+}
+
+fn model_bugs<R: PageRef>(cache: &PageCache<R>, t: &mut Tally) {
+    let r = cache.reports();
+    t.bad_puts += r.double_free + r.bad_page;
+}
+
+/// `pread`: every thread reads 64 bytes at offset 0 of the same file —
+/// lookup, `try_get`, re-check, copy, put — on one shared page.
+///
+/// Nothing freezes the page, so a failed get is a bug.
+pub struct Pread<R: PageRef> {
+    cache: PageCache<R>,
+}
+
+impl<R: PageRef> Pread<R> {
+    /// A one-page file, already cached.
+    pub fn new() -> Self {
+        let cache = PageCache::new(CacheConfig {
+            files: 1,
+            pages_per_file: 1,
+            arena_pages: 2,
+            page_size: PAGE_SIZE,
+        });
+        let mut l = local(0, 0);
+        read(&cache, &mut l, 0);
+        assert_eq!(l.short, 0, "the model could not fill its page");
+        Pread { cache }
+    }
+}
+
+impl<R: PageRef> Default for Pread<R> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<R: PageRef> Workload for Pread<R> {
+    type Local = ModelLocal;
+    fn local(&self, tid: usize) -> ModelLocal {
+        local(0, tid)
+    }
+    #[inline]
+    fn step(&self, l: &mut ModelLocal) {
+        read(&self.cache, l, l.offset);
+    }
+    fn finish(&self, l: ModelLocal, t: &mut Tally) {
+        t.failed_gets += l.stats.failed_gets;
+        t.short_reads += l.short;
+        t.retries += l.stats.retries;
+        t.misses += l.stats.misses;
+    }
+    fn check_after(&self, t: &mut Tally) {
+        model_bugs(&self.cache, t);
+    }
+}
+
+/// `spread`: thread `t` reads 64 bytes of its own page (index
+/// `t * SPREAD_STRIDE` of one file): the same path with no sharing.
+pub struct Spread<R: PageRef> {
+    cache: PageCache<R>,
+}
+
+impl<R: PageRef> Spread<R> {
+    /// A file with a cached page for each of `threads` threads, their page
+    /// structs [`SPREAD_STRIDE`] apart in the arena.
+    pub fn new(threads: usize) -> Self {
+        let pages = threads * SPREAD_STRIDE;
+        let cache = PageCache::new(CacheConfig {
+            files: 1,
+            pages_per_file: pages,
+            arena_pages: pages + 1,
+            page_size: PAGE_SIZE,
+        });
+        // Fill in index order: the model's allocator hands out arena pages
+        // in order, so index i lands on arena page i.
+        let mut l = local(0, 0);
+        for i in 0..pages {
+            read(&cache, &mut l, (i * PAGE_SIZE) as u64);
+        }
+        assert_eq!(l.short, 0, "the model could not fill its pages");
+        Spread { cache }
+    }
+}
+
+impl<R: PageRef> Workload for Spread<R> {
+    type Local = ModelLocal;
+    fn local(&self, tid: usize) -> ModelLocal {
+        local((tid * SPREAD_STRIDE * PAGE_SIZE) as u64, tid)
+    }
+    #[inline]
+    fn step(&self, l: &mut ModelLocal) {
+        read(&self.cache, l, l.offset);
+    }
+    fn finish(&self, l: ModelLocal, t: &mut Tally) {
+        t.failed_gets += l.stats.failed_gets;
+        t.short_reads += l.short;
+        t.retries += l.stats.retries;
+        t.misses += l.stats.misses;
+    }
+    fn check_after(&self, t: &mut Tally) {
+        model_bugs(&self.cache, t);
+    }
+}
+
+/// `churn`: readers read 64 bytes of a random page among [`CHURN_PAGES`]
+/// while one unmeasured background thread reclaims (freeze, unpublish,
+/// free) and truncates (unpublish, put) pages in turn; readers refill what
+/// is missing. Failed gets and retries are legal here and reported; short
+/// reads and the model's double-free / bad-page reports are bugs.
+pub struct Churn<R: PageRef> {
+    cache: PageCache<R>,
+}
+
+impl<R: PageRef> Churn<R> {
+    /// A file of [`CHURN_PAGES`] pages with room for every refill.
+    pub fn new() -> Self {
+        Churn {
+            cache: PageCache::new(CacheConfig {
+                files: 1,
+                pages_per_file: CHURN_PAGES,
+                arena_pages: CHURN_PAGES * 4,
+                page_size: PAGE_SIZE,
+            }),
+        }
+    }
+}
+
+impl<R: PageRef> Default for Churn<R> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<R: PageRef> Workload for Churn<R> {
+    type Local = ModelLocal;
+    const BACKGROUND: bool = true;
+    fn local(&self, tid: usize) -> ModelLocal {
+        local(0, tid)
+    }
+    #[inline]
+    fn step(&self, l: &mut ModelLocal) {
+        // xorshift64: a cheap per-thread page choice.
+        l.rng ^= l.rng << 13;
+        l.rng ^= l.rng >> 7;
+        l.rng ^= l.rng << 17;
+        let index = (l.rng % CHURN_PAGES as u64) as usize;
+        read(&self.cache, l, (index * PAGE_SIZE) as u64);
+    }
+    fn finish(&self, l: ModelLocal, t: &mut Tally) {
+        t.expected_failures += l.stats.failed_gets;
+        t.short_reads += l.short;
+        t.retries += l.stats.retries;
+        t.misses += l.stats.misses;
+    }
+    fn background(&self, stop: &AtomicBool, _t: &mut Tally) {
+        let mut i = 0u64;
+        // ORDERING: Relaxed; the flag only ends the loop (see harness).
+        while !stop.load(Ordering::Relaxed) {
+            let index = i % CHURN_PAGES as u64;
+            if i.is_multiple_of(2) {
+                self.cache.reclaim(FileId(0), index);
+            } else {
+                self.cache.truncate(FileId(0), index);
+            }
+            i += 1;
+            // Leave the readers a moment between evictions, so that they
+            // measure reads under churn rather than only refills.
+            crate::harness::spin(200);
+        }
+    }
+    fn check_after(&self, t: &mut Tally) {
+        model_bugs(&self.cache, t);
+    }
+}
+
+struct Stress {
+    threads: usize,
+    duration: Duration,
+    seed: u64,
+}
+
+impl SchemeVisitor for Stress {
+    type Output = (String, u64);
+    fn visit<R: PageRef + 'static>(self, _info: &'static SchemeInfo) -> (String, u64) {
+        let cfg = pageref_mm::stress::StressConfig {
+            threads: self.threads,
+            duration: self.duration,
+            seed: self.seed,
+            ..Default::default()
+        };
+        let report = pageref_mm::stress::run::<R>(&cfg);
+        (report.to_string(), report.violations())
+    }
+}
+
+/// Runs the page-cache stress test with the scheme named `scheme`: its
+/// one-line summary and the number of violations.
+pub fn stress(
+    scheme: &str,
+    threads: usize,
+    duration: Duration,
+    seed: u64,
+) -> Option<(String, u64)> {
+    with_scheme(
+        scheme,
+        Stress {
+            threads,
+            duration,
+            seed,
+        },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::harness::{run_iterations, Cores};
+
+    /// Every model workload reads real data with a correct scheme, and
+    /// counts no bug.
+    #[test]
+    fn model_workloads_run_clean() {
+        let c = Cores::detect();
+        let s = run_iterations(&Pread::<pageref::FrozenRef>::new(), 200, &c);
+        assert_eq!(s.tally.bugs(), 0, "{:?}", s.tally);
+        let w = Spread::<pageref::ClassicRef>::new(3);
+        let s = run_iterations(&w, 200, &c);
+        assert_eq!(s.tally.bugs(), 0, "{:?}", s.tally);
+        assert_eq!(s.tally.misses, 0);
+        let s = run_iterations(&Churn::<pageref::FrozenRef>::new(), 200, &c);
+        assert_eq!(s.tally.bugs(), 0, "{:?}", s.tally);
+        assert!(s.tally.misses > 0, "a fresh churn file starts empty");
+    }
+}
