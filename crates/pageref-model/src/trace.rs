@@ -251,6 +251,13 @@ impl<A: AtomicWord, T: ThreadIndex> AtomicWord for Traced<A, T> {
         old
     }
 
+    fn fetch_and(&self, v: u32, order: Ordering) -> u32 {
+        let old = self.inner.fetch_and(v, order);
+        let op = format!("fetch_and({v:#x}, {})", ord(order));
+        self.record(op, old, Some(old & v), true);
+        old
+    }
+
     fn compare_exchange(
         &self,
         current: u32,

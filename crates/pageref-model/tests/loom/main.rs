@@ -9,19 +9,34 @@
 
 mod scenarios;
 
-use pageref::{GUARD_LIMIT, MAX_NR};
+use pageref::{PageRef, GUARD_LIMIT, MAX_NR};
 pub use pageref_model::loom_harness::LoomWord;
 use pageref_model::loom_harness::{check, spawn, Failed, LoomPage, Passed};
 use pageref_model::trace;
 
 /// Every scheme under loom, as `(test name, type, revives)`: `revives` says
-/// whether a getter can revive a transient zero (so the scenario 7 and 9
+/// whether a getter can revive a transient zero (so the scenario 7, 9 and 10
 /// interleavings exist and their coverage is asserted). Adding a scheme is
-/// one line here.
+/// one line here (plus one in `for_each_final_zero_scheme` if its `count()`
+/// of 0 is final, and one in `for_each_guarded_scheme` if it has a raw
+/// constructor for scenario 8).
 macro_rules! for_each_scheme {
     ($m:ident, $($args:tt)*) => {
         $m!(frozen, pageref::FrozenRef<$crate::LoomWord>, true, $($args)*);
         $m!(classic, pageref::ClassicRef<$crate::LoomWord>, false, $($args)*);
+        $m!(optimistic, pageref::OptimisticRef<$crate::LoomWord>, false, $($args)*);
+        $m!(sticky, pageref::StickyRef<$crate::LoomWord>, true, $($args)*);
+        $m!(lowbit, pageref::LowBitRef<$crate::LoomWord>, true, $($args)*);
+    };
+}
+
+/// The schemes whose `count()` of 0 is final for the incarnation (classic
+/// encodings, and the sticky counter by helping): scenario 13.
+macro_rules! for_each_final_zero_scheme {
+    ($m:ident, $($args:tt)*) => {
+        $m!(classic, pageref::ClassicRef<$crate::LoomWord>, false, $($args)*);
+        $m!(optimistic, pageref::OptimisticRef<$crate::LoomWord>, false, $($args)*);
+        $m!(sticky, pageref::StickyRef<$crate::LoomWord>, true, $($args)*);
     };
 }
 
@@ -77,6 +92,11 @@ macro_rules! scenario {
             for_each_scheme!(scenario_for_scheme, $scenario, $key);
         }
     };
+    ($scenario:ident, on $list:ident) => {
+        mod $scenario {
+            $list!(scenario_for_scheme, $scenario);
+        }
+    };
 }
 
 // After the macros, so that it can use them.
@@ -92,29 +112,81 @@ scenario!(s07_different_zeros, covers DIFFERENT_ZEROS);
 scenario!(s09_seed, covers SEED_INTERLEAVING);
 scenario!(s10_publish_lookup_ordering, covers REVIVED_READ);
 scenario!(s11_count_never_garbage);
+scenario!(s13_zero_is_final, on for_each_final_zero_scheme);
 
 /// The frozen-bit scheme with policy `P` on loom.
 pub type Frozen<P> = pageref::FrozenRef<LoomWord, P>;
 
-/// Scenario 8, many failed gets with a large `nr` on a frozen page (frozen
-/// bit only). Real states cannot get near the overflow guard within loom's
-/// bounds, so the page starts frozen with garbage just below
-/// [`GUARD_LIMIT`] (`FrozenRef::from_raw`, feature `mutants`). T0, T1 and
-/// T2 each `add_unless_frozen(1024)` (a GUP pin), which must fail; at least
-/// one of them crosses the limit and runs the guard, racing the others'
-/// adds. Every get fails, every `count()` is 0, every value ever written
-/// keeps the frozen bit, the garbage stays bounded, and the guard
-/// terminates (loom would report a livelock as too many branches).
-/// 3 threads, preemption bound 2.
-pub fn s08_overflow_guard<P: pageref::Policy>() -> Result<Passed, Failed> {
-    check(scenarios::BOUND_3_THREADS, || {
+/// A scheme whose dead word can be built with garbage next to its overflow
+/// limit (raw constructors, feature `mutants`), for scenario 8.
+pub trait NearLimit: PageRef + 'static {
+    /// A dead word with garbage just below the overflow guard's limit (or,
+    /// for the low-bit scheme, just below the wrap-around).
+    fn near_limit() -> Self;
+    /// Whether `raw` is dead (for the trace property "no write revives").
+    fn raw_dead(raw: u32) -> bool;
+    /// Whether the final garbage is within the bound the guard promises.
+    fn garbage_bounded(raw: u32) -> bool;
+}
+
+impl<P: pageref::Policy> NearLimit for Frozen<P> {
+    fn near_limit() -> Self {
         // SAFETY: a frozen value with garbage, as failed gets leave it.
-        let rc = unsafe { Frozen::<P>::from_raw(GUARD_LIMIT - 1) };
-        let p = loom::sync::Arc::new(LoomPage::new_free(rc));
-        let getter = |p: &LoomPage<Frozen<P>>| {
-            assert!(!p.get(1024), "a get succeeded on a frozen page");
-            let c = pageref::PageRef::count(&p.rc);
-            assert_eq!(c, 0, "count() of a frozen page reported {c:#x}");
+        unsafe { Self::from_raw(GUARD_LIMIT - 1) }
+    }
+    fn raw_dead(raw: u32) -> bool {
+        raw & pageref::FROZEN_BIT != 0
+    }
+    fn garbage_bounded(raw: u32) -> bool {
+        raw < GUARD_LIMIT + 3 * MAX_NR
+    }
+}
+
+impl<P: pageref::Policy> NearLimit for pageref::StickyRef<LoomWord, P> {
+    fn near_limit() -> Self {
+        // SAFETY: a dead value with garbage, as failed gets leave it.
+        unsafe { Self::from_raw(Self::ZERO_FLAG | (Self::GUARD_LIMIT - 1)) }
+    }
+    fn raw_dead(raw: u32) -> bool {
+        raw & Self::ZERO_FLAG != 0
+    }
+    fn garbage_bounded(raw: u32) -> bool {
+        raw & Self::HELP_FLAG == 0 && raw & !Self::ZERO_FLAG < Self::GUARD_LIMIT + 3 * MAX_NR
+    }
+}
+
+impl<P: pageref::Policy> NearLimit for pageref::LowBitRef<LoomWord, P> {
+    fn near_limit() -> Self {
+        // SAFETY: an odd (dead) value, as failed gets leave it; three gets of
+        // 1024 (adding 2048 each) wrap it around u32::MAX.
+        unsafe { Self::from_raw(u32::MAX - 2048) }
+    }
+    fn raw_dead(raw: u32) -> bool {
+        raw & Self::DEAD_BIT != 0
+    }
+    fn garbage_bounded(_: u32) -> bool {
+        // No guard: garbage may wrap any number of times.
+        true
+    }
+}
+
+/// Scenario 8, many failed gets with a large `nr` on a dead page. Real
+/// states cannot get near the overflow guard within loom's bounds, so the
+/// page starts dead with garbage just below the guard's limit
+/// ([`NearLimit`]). T0, T1 and T2 each `add_unless_frozen(1024)` (a GUP
+/// pin), which must fail; at least one crosses the limit and runs the guard
+/// (frozen, sticky) or wraps around `u32::MAX` (low bit), racing the others'
+/// adds. Every get fails, every `count()` is 0, every value ever written is
+/// dead, the garbage stays bounded, and the guard terminates (loom reports a
+/// livelock as too many branches). 3 threads, preemption bound
+/// `BOUND_3_THREADS`.
+pub fn s08_overflow_guard<R: NearLimit>() -> Result<Passed, Failed> {
+    check(scenarios::BOUND_3_THREADS, || {
+        let p = loom::sync::Arc::new(LoomPage::new_free(R::near_limit()));
+        let getter = |p: &LoomPage<R>| {
+            assert!(!p.get(1024), "a get succeeded on a dead page");
+            let c = p.rc.count();
+            assert_eq!(c, 0, "count() of a dead page reported {c:#x}");
         };
         let others: Vec<_> = (1..=2)
             .map(|i| {
@@ -128,24 +200,38 @@ pub fn s08_overflow_guard<P: pageref::Policy>() -> Result<Passed, Failed> {
         }
         for (t, op, before, after) in trace::writes(&trace::snapshot()) {
             assert!(
-                after & pageref::FROZEN_BIT != 0,
-                "T{t}: {op} cleared the frozen bit: {before:#010x} -> {after:#010x}"
+                R::raw_dead(after),
+                "T{t}: {op} made the dead word live: {before:#010x} -> {after:#010x}"
             );
         }
-        let raw = pageref::PageRef::raw(&p.rc);
+        let raw = p.rc.raw();
         assert!(
-            raw & pageref::FROZEN_BIT != 0 && raw < GUARD_LIMIT + 3 * MAX_NR,
+            R::raw_dead(raw) && R::garbage_bounded(raw),
             "garbage not bounded by the guard: {raw:#010x}"
         );
     })
 }
 
+/// Every scheme with a [`NearLimit`] impl. (Classic encodings have no
+/// garbage: a failed get writes nothing.)
+macro_rules! for_each_guarded_scheme {
+    ($m:ident, $($args:tt)*) => {
+        $m!(frozen, pageref::FrozenRef<$crate::LoomWord>, true, $($args)*);
+        $m!(sticky, pageref::StickyRef<$crate::LoomWord>, true, $($args)*);
+        $m!(lowbit, pageref::LowBitRef<$crate::LoomWord>, true, $($args)*);
+    };
+}
+
+macro_rules! guard_test {
+    ($scheme:ident, $ty:ty, $revives:expr,) => {
+        #[test]
+        fn $scheme() {
+            let what = concat!("s08_overflow_guard on ", stringify!($scheme));
+            super::pass(what, super::s08_overflow_guard::<$ty>());
+        }
+    };
+}
+
 mod s08_overflow_guard {
-    #[test]
-    fn frozen() {
-        super::pass(
-            "s08_overflow_guard on frozen",
-            super::s08_overflow_guard::<pageref::AcquireFinal>(),
-        );
-    }
+    for_each_guarded_scheme!(guard_test,);
 }

@@ -4,7 +4,7 @@
 //! table. A checker that cannot fail would turn these tests red.
 
 use pageref::policy::mutants::*;
-use pageref::{ClassicRef, RelaxedFinal};
+use pageref::{ClassicRef, LowBitRef, OptimisticRef, RelaxedFinal, StickyRef};
 use pageref_model::loom_harness::{Failed, LoomWord, Passed};
 
 use crate::scenarios::*;
@@ -71,7 +71,7 @@ fn mutant_ignore_frozen_bit() {
 fn mutant_guard_clears_bit() {
     caught(
         "GuardClearsBit",
-        &[("s08_overflow_guard", s08_overflow_guard::<GuardClearsBit>)],
+        &[("s08_overflow_guard", s08_overflow_guard::<Frozen<GuardClearsBit>>)],
     );
 }
 
@@ -112,4 +112,75 @@ fn mutant_relaxed_final_cas() {
         runs!(Frozen<RelaxedFinal>: s10_publish_lookup_ordering),
     );
     assert!(f.message.contains("Causality violation"), "{}", f.message);
+}
+
+/// Optimistic CAS: after a failed guess, retries with the value returned
+/// without checking it for 0, reviving a dead counter.
+#[test]
+fn mutant_optimistic_skip_zero_check() {
+    caught(
+        "OptimisticSkipZeroCheck",
+        runs!(OptimisticRef<LoomWord, OptimisticSkipZeroCheck>: s06_request_b, s01_get_vs_last_put),
+    );
+}
+
+/// Sticky counter: a decrementer that lost its CAS to a helping count()
+/// ignores the help flag: nobody frees (a leak).
+#[test]
+fn mutant_sticky_ignores_help() {
+    caught(
+        "StickyIgnoresHelp",
+        runs!(StickyRef<LoomWord, StickyIgnoresHelp>: s13_zero_is_final, s11_count_never_garbage),
+    );
+}
+
+/// Sticky counter: count() reports 0 without checking that its helping CAS
+/// succeeded: a reported 0 is followed by a successful get.
+#[test]
+fn mutant_sticky_unchecked_help() {
+    caught(
+        "StickyUncheckedHelp",
+        runs!(StickyRef<LoomWord, StickyUncheckedHelp>: s13_zero_is_final),
+    );
+}
+
+/// Sticky counter: the help flag claimed by an exchange to ZERO (as in the
+/// paper): a stalled claimant overwrites the re-allocated page's count.
+#[test]
+fn mutant_sticky_claim_by_swap() {
+    caught(
+        "StickyClaimBySwap",
+        runs!(StickyRef<LoomWord, StickyClaimBySwap>: s07_different_zeros),
+    );
+}
+
+/// Low bit: try_get adds nr unshifted, flipping the dead bit.
+#[test]
+fn mutant_lowbit_odd_increment() {
+    caught(
+        "LowBitOddIncrement",
+        runs!(LowBitRef<LoomWord, LowBitOddIncrement>: s06_request_b, s01_get_vs_last_put),
+    );
+}
+
+/// Low bit: the last put reports true at 0 without the 0 -> 1 CAS.
+#[test]
+fn mutant_lowbit_skip_final_cas() {
+    caught(
+        "LowBitSkipFinalCas",
+        runs!(LowBitRef<LoomWord, LowBitSkipFinalCas>: s01_get_vs_last_put),
+    );
+}
+
+/// Every scheme with the posted relaxed final CAS, where it has one: the
+/// reviving reader's access races with the free (scenario 10).
+#[test]
+fn mutant_relaxed_final_cas_sticky_lowbit() {
+    for (name, run) in [
+        ("sticky", s10_publish_lookup_ordering::<StickyRef<LoomWord, RelaxedFinal>> as fn() -> _),
+        ("lowbit", s10_publish_lookup_ordering::<LowBitRef<LoomWord, RelaxedFinal>>),
+    ] {
+        let f = caught(name, &[("s10_publish_lookup_ordering", run)]);
+        assert!(f.message.contains("Causality violation"), "{}", f.message);
+    }
 }

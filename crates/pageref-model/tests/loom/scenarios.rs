@@ -215,12 +215,15 @@ pub fn s06_request_b<R: PageRef + 'static>() -> Res {
 /// Scenario 7, "different zeros". T0 holds the only reference and puts it
 /// (it may stall between its decrement and its final CAS). T1 try_gets,
 /// puts, and if it freed the page re-allocates it (incarnation 2) and puts
-/// that reference too. For the frozen-bit scheme loom reaches the execution
-/// where T0's CAS reads T1's *second* zero and frees incarnation 2: legal,
-/// because exactly one free happens per incarnation and the freer frees the
-/// page as it is. 2 threads, preemption bound 3.
+/// that reference too. T2 reads `count()` (which, for the sticky counter,
+/// *helps*: it may turn a transient zero into a dead word with the help flag
+/// that a decrementer must claim). For schemes that can revive a transient
+/// zero loom reaches the execution where T0's final CAS reads T1's
+/// *second* zero and frees incarnation 2: legal, because exactly one free
+/// happens per incarnation and the freer frees the page as it is.
+/// 3 threads, preemption bound `BOUND_3_THREADS`.
 pub fn s07_different_zeros<R: PageRef + 'static>() -> Res {
-    check(BOUND_2_THREADS, || {
+    check(BOUND_3_THREADS, || {
         let p = page::<R>(1);
         let q = p.clone();
         let t1 = spawn(1, move || {
@@ -229,8 +232,13 @@ pub fn s07_different_zeros<R: PageRef + 'static>() -> Res {
                 q.put(1);
             }
         });
+        let r = p.clone();
+        let t2 = spawn(2, move || {
+            r.rc.count();
+        });
         let freed = p.put(1);
         t1.join().unwrap();
+        t2.join().unwrap();
         if freed == Some(2) {
             hit(DIFFERENT_ZEROS);
         }
@@ -328,6 +336,40 @@ pub fn s11_count_never_garbage<R: PageRef + 'static>() -> Res {
             for _ in 0..2 {
                 let c = r.rc.count();
                 assert!(c <= 2, "count() reported {c:#x}: garbage");
+            }
+        });
+        p.put(1);
+        t1.join().unwrap();
+        t2.join().unwrap();
+        p.finish_all_dropped();
+    })
+}
+
+/// Scenario 13 (sticky counter's promise, BRIEF §4 variant 4): a `count()`
+/// that returns 0 is final — no later try_get succeeds on that incarnation.
+/// T0 puts the only reference; T1 try_gets (possibly reviving a transient
+/// zero) and puts; T2 reads `count()` and, if it saw 0, try_gets, which must
+/// fail. Applies to the schemes whose 0 is final (classic encodings; sticky
+/// by helping); for the frozen and low-bit schemes a 0 read at the transient
+/// zero is documented as not final. 3 threads, preemption bound
+/// `BOUND_3_THREADS`.
+pub fn s13_zero_is_final<R: PageRef + 'static>() -> Res {
+    check(BOUND_3_THREADS, || {
+        let p = page::<R>(1);
+        let q = p.clone();
+        let t1 = spawn(1, move || {
+            if q.get(1) {
+                q.put(1);
+            }
+        });
+        let r = p.clone();
+        let t2 = spawn(2, move || {
+            if r.rc.count() == 0 {
+                let got = r.get(1);
+                if got {
+                    r.put(1);
+                }
+                assert!(!got, "count() returned 0, then a try_get succeeded");
             }
         });
         p.put(1);
