@@ -13,7 +13,7 @@ use std::sync::{Arc, PoisonError};
 
 use core::sync::atomic::Ordering;
 use pageref::policy::mutants::FreeStoresZero;
-use pageref::{ClassicRef, FrozenRef, PageRef, RelaxedFinal};
+use pageref::{ClassicRef, FrozenRef, LowBitRef, OptimisticRef, PageRef, RelaxedFinal, StickyRef};
 use shuttle::sync::atomic::{AtomicU32 as SU32, AtomicU64 as SU64};
 use shuttle::sync::{Mutex as SMutex, MutexGuard as SGuard};
 
@@ -162,6 +162,18 @@ fn shuttle_frozen_relaxed_finds_nothing() {
 fn shuttle_classic_finds_nothing() {
     shuttle::check_random(scenario::<ClassicRef<SU32>, ShuttleEnv>, 20_000);
     shuttle::check_pct(scenario::<ClassicRef<SU32>, ShuttleEnv>, 20_000, 3);
+}
+
+/// Bound: 10 000 random schedules plus 10 000 PCT schedules (depth 3) for
+/// each of the optimistic-CAS, sticky and low-bit schemes.
+#[test]
+fn shuttle_other_schemes_find_nothing() {
+    shuttle::check_random(scenario::<OptimisticRef<SU32>, ShuttleEnv>, 10_000);
+    shuttle::check_pct(scenario::<OptimisticRef<SU32>, ShuttleEnv>, 10_000, 3);
+    shuttle::check_random(scenario::<StickyRef<SU32>, ShuttleEnv>, 10_000);
+    shuttle::check_pct(scenario::<StickyRef<SU32>, ShuttleEnv>, 10_000, 3);
+    shuttle::check_random(scenario::<LowBitRef<SU32>, ShuttleEnv>, 10_000);
+    shuttle::check_pct(scenario::<LowBitRef<SU32>, ShuttleEnv>, 10_000, 3);
 }
 
 /// The failure message if shuttle finds a failing schedule of `f`.

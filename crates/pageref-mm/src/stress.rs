@@ -31,7 +31,9 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use pageref::{AtomicWord, ClassicRef, FrozenRef, PageRef, RelaxedFinal};
+use pageref::{
+    AtomicWord, ClassicRef, FrozenRef, LowBitRef, OptimisticRef, PageRef, RelaxedFinal, StickyRef,
+};
 
 use crate::cache::{Page, ReadHook, Window};
 use crate::env::{AtomicWord64, Env, StdEnv};
@@ -717,4 +719,7 @@ schemes! {
     "classic" => ClassicRef,
     "frozen" => FrozenRef,
     "frozen-relaxed" => FrozenRef<core::sync::atomic::AtomicU32, RelaxedFinal>,
+    "optimistic" => OptimisticRef,
+    "sticky" => StickyRef,
+    "lowbit" => LowBitRef,
 }
