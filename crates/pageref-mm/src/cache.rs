@@ -625,9 +625,12 @@ impl<R: PageRef, E: Env> PageCache<R, E> {
             return false;
         }
         // `__filemap_remove_folio`.
-        // ORDERING: Release; not needed for the page (frozen pages grant
-        // nothing), but it orders the unpublish before whatever we do next
-        // for readers that acquire the slot; costs nothing on x86.
+        // ORDERING: Release, as in truncate(): the unpublish must happen
+        // before the page's reuse, so that a speculative reader that pins
+        // the reused page cannot read `p + 1` again in its re-check. Program
+        // order and the allocator lock (free, then alloc) already give that
+        // even for a Relaxed store; Release keeps the argument local and is
+        // free on x86.
         slot.page.store(0, Ordering::Release);
         drop(xa);
         // The page is frozen and ours: free it as it is (no unfreeze).
@@ -649,10 +652,12 @@ impl<R: PageRef, E: Env> PageCache<R, E> {
             if v == 0 {
                 return false;
             }
-            // ORDERING: Release; the unpublish must happen before our put
-            // (program order) and so before the free and any reuse of the
-            // page; a speculative reader that pins the reused page then
-            // cannot see `v` again in its re-check (see `lookup`).
+            // ORDERING: Release. The unpublish must happen before the free
+            // and any reuse of the page, so that a speculative reader that
+            // pins the reused page cannot read `v` again in its re-check
+            // (see `lookup`). Our put is AcqRel and whoever frees acquires
+            // it, so the chain holds; Release keeps it local and is free on
+            // x86.
             slot.page.store(0, Ordering::Release);
             v - 1
         };

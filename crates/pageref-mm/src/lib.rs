@@ -414,4 +414,33 @@ mod tests {
         let v = reused_under_reader::<mutants::NoRecheck>();
         assert_eq!((v.bad_data, v.total()), (1, 1), "{v:?}");
     }
+
+    /// The generation check fires: while a reader holds (0, 0), a planted
+    /// caller bug (truncate, then one put too many) frees the page under
+    /// it, and the allocator hands it out again. The reader sees its page's
+    /// generation change (`gen_changed`); its copy is still the old
+    /// incarnation's bytes (nobody restamped the page), so `bad_data` stays
+    /// 0.
+    #[test]
+    fn holder_sees_generation_change_after_an_extra_put() {
+        let c: PageCache<FrozenRef> = PageCache::new(small());
+        let mut st = ReadStats::default();
+        c.pread(FileId(0), 0, &mut [0u8; 8], &mut st);
+        let shared = Shared::new(false);
+        let mut hook = Inject {
+            check: Checker::new(&shared, 1, 0, None),
+            at: Window::Holding,
+            action: Some(|| {
+                assert!(c.truncate(FileId(0), 0));
+                c.put_page(0); // the planted extra put: frees page 0
+                assert_eq!(c.alloc(), Some(0)); // reused at once (LIFO)
+            }),
+        };
+        assert_eq!(
+            c.pread_with(FileId(0), 0, &mut [0u8; 8], &mut st, &mut hook),
+            8
+        );
+        let v = shared.violations();
+        assert_eq!((v.gen_changed, v.total()), (1, 1), "{v:?}");
+    }
 }
