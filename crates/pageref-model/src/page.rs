@@ -280,14 +280,17 @@ impl<R: PageRef, C: DataCell, T: ThreadIndex> Page<R, C, T> {
         if crate::trace::infeasible() {
             return;
         }
-        let s = self.shadow();
-        assert_eq!(s.gets_on_freed, 0, "a try_get succeeded on a freed page");
-        assert_eq!(s.holders, 0, "harness bug: references left");
-        assert!(
-            s.frees.iter().all(|&f| f == 1),
-            "every incarnation must be freed exactly once; frees per incarnation: {:?} (0 = leak)",
-            s.frees
-        );
+        {
+            // Scoped: never hold the shadow lock across a checker operation.
+            let s = self.shadow();
+            assert_eq!(s.gets_on_freed, 0, "a try_get succeeded on a freed page");
+            assert_eq!(s.holders, 0, "harness bug: references left");
+            assert!(
+                s.frees.iter().all(|&f| f == 1),
+                "every incarnation must be freed exactly once; frees per incarnation: {:?} (0 = leak)",
+                s.frees
+            );
+        }
         assert!(
             self.rc.is_frozen() && self.rc.count() == 0,
             "all references dropped but the counter is not frozen/0 (raw {:#010x}, count {})",
@@ -303,9 +306,12 @@ impl<R: PageRef, C: DataCell, T: ThreadIndex> Page<R, C, T> {
         if crate::trace::infeasible() {
             return;
         }
-        let s = self.shadow();
-        assert_eq!(s.gets_on_freed, 0, "a try_get succeeded on a freed page");
-        assert_eq!(s.holders, refs, "harness bug: reference bookkeeping");
+        {
+            // Scoped: never hold the shadow lock across a checker operation.
+            let s = self.shadow();
+            assert_eq!(s.gets_on_freed, 0, "a try_get succeeded on a freed page");
+            assert_eq!(s.holders, refs, "harness bug: reference bookkeeping");
+        }
         assert!(
             !self.rc.is_frozen() && self.rc.count() == refs,
             "{refs} references held but the counter says count {} (raw {:#010x}): a lost or phantom increment",

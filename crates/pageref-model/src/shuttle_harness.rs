@@ -69,8 +69,14 @@ where
 }
 
 /// Runs `body` under shuttle's PCT scheduler (`depth`, `iterations`, fixed
-/// `seed`); on failure returns the message and the failing execution's table.
-pub fn check_pct<F>(seed: u64, depth: usize, iterations: usize, body: F) -> Result<Duration, Failed>
+/// `seed`); returns the number of executions run and the wall time, or on
+/// failure the message and the failing execution's table.
+pub fn check_pct<F>(
+    seed: u64,
+    depth: usize,
+    iterations: usize,
+    body: F,
+) -> Result<(u64, Duration), Failed>
 where
     F: Fn() + Send + Sync + 'static,
 {
@@ -88,7 +94,11 @@ where
         })
     }));
     match r {
-        Ok(_) => Ok(start.elapsed()),
+        // ORDERING: Relaxed; read after the run, same OS thread.
+        Ok(_) => Ok((
+            count.load(std::sync::atomic::Ordering::Relaxed),
+            start.elapsed(),
+        )),
         Err(p) => Err(Failed {
             message: panic_message(&*p),
             table: trace::render(&trace::snapshot()),

@@ -7,9 +7,12 @@
 //! counterexample is printed). Run with `--nocapture` to see execution
 //! counts, run times and the counterexample tables.
 
+#[path = "../common/near_limit.rs"]
+mod near_limit;
 mod scenarios;
 
-use pageref::{PageRef, GUARD_LIMIT, MAX_NR};
+use near_limit::NearLimit;
+
 pub use pageref_model::loom_harness::LoomWord;
 use pageref_model::loom_harness::{check, spawn, Failed, LoomPage, Passed};
 use pageref_model::trace;
@@ -117,59 +120,6 @@ scenario!(s13_zero_is_final, on for_each_final_zero_scheme);
 /// The frozen-bit scheme with policy `P` on loom.
 pub type Frozen<P> = pageref::FrozenRef<LoomWord, P>;
 
-/// A scheme whose dead word can be built with garbage next to its overflow
-/// limit (raw constructors, feature `mutants`), for scenario 8.
-pub trait NearLimit: PageRef + 'static {
-    /// A dead word with garbage just below the overflow guard's limit (or,
-    /// for the low-bit scheme, just below the wrap-around).
-    fn near_limit() -> Self;
-    /// Whether `raw` is dead (for the trace property "no write revives").
-    fn raw_dead(raw: u32) -> bool;
-    /// Whether the final garbage is within the bound the guard promises.
-    fn garbage_bounded(raw: u32) -> bool;
-}
-
-impl<P: pageref::Policy> NearLimit for Frozen<P> {
-    fn near_limit() -> Self {
-        // SAFETY: a frozen value with garbage, as failed gets leave it.
-        unsafe { Self::from_raw(GUARD_LIMIT - 1) }
-    }
-    fn raw_dead(raw: u32) -> bool {
-        raw & pageref::FROZEN_BIT != 0
-    }
-    fn garbage_bounded(raw: u32) -> bool {
-        raw < GUARD_LIMIT + 3 * MAX_NR
-    }
-}
-
-impl<P: pageref::Policy> NearLimit for pageref::StickyRef<LoomWord, P> {
-    fn near_limit() -> Self {
-        // SAFETY: a dead value with garbage, as failed gets leave it.
-        unsafe { Self::from_raw(Self::ZERO_FLAG | (Self::GUARD_LIMIT - 1)) }
-    }
-    fn raw_dead(raw: u32) -> bool {
-        raw & Self::ZERO_FLAG != 0
-    }
-    fn garbage_bounded(raw: u32) -> bool {
-        raw & Self::HELP_FLAG == 0 && raw & !Self::ZERO_FLAG < Self::GUARD_LIMIT + 3 * MAX_NR
-    }
-}
-
-impl<P: pageref::Policy> NearLimit for pageref::LowBitRef<LoomWord, P> {
-    fn near_limit() -> Self {
-        // SAFETY: an odd (dead) value, as failed gets leave it; three gets of
-        // 1024 (adding 2048 each) wrap it around u32::MAX.
-        unsafe { Self::from_raw(u32::MAX - 2048) }
-    }
-    fn raw_dead(raw: u32) -> bool {
-        raw & Self::DEAD_BIT != 0
-    }
-    fn garbage_bounded(_: u32) -> bool {
-        // No guard: garbage may wrap any number of times.
-        true
-    }
-}
-
 /// Scenario 8, many failed gets with a large `nr` on a dead page. Real
 /// states cannot get near the overflow guard within loom's bounds, so the
 /// page starts dead with garbage just below the guard's limit
@@ -182,7 +132,7 @@ impl<P: pageref::Policy> NearLimit for pageref::LowBitRef<LoomWord, P> {
 /// `BOUND_3_THREADS`.
 pub fn s08_overflow_guard<R: NearLimit>() -> Result<Passed, Failed> {
     check(scenarios::BOUND_3_THREADS, || {
-        let p = loom::sync::Arc::new(LoomPage::new_free(R::near_limit()));
+        let p = loom::sync::Arc::new(LoomPage::new_free(R::near_limit(1)));
         let getter = |p: &LoomPage<R>| {
             assert!(!p.get(1024), "a get succeeded on a dead page");
             let c = p.rc.count();
@@ -206,14 +156,14 @@ pub fn s08_overflow_guard<R: NearLimit>() -> Result<Passed, Failed> {
         }
         let raw = p.rc.raw();
         assert!(
-            R::raw_dead(raw) && R::garbage_bounded(raw),
+            R::raw_dead(raw) && R::garbage_bounded(raw, 3),
             "garbage not bounded by the guard: {raw:#010x}"
         );
     })
 }
 
-/// Every scheme with a [`NearLimit`] impl. (Classic encodings have no
-/// garbage: a failed get writes nothing.)
+/// Every scheme with a [`NearLimit`] impl (`tests/common/near_limit.rs`).
+/// Classic encodings have no garbage: a failed get writes nothing.
 macro_rules! for_each_guarded_scheme {
     ($m:ident, $($args:tt)*) => {
         $m!(frozen, pageref::FrozenRef<$crate::LoomWord>, true, $($args)*);
