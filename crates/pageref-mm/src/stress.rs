@@ -396,6 +396,8 @@ pub(crate) struct Checker<'a> {
     deadline: Option<Instant>,
     polls: u32,
     pin: Option<Pin>,
+    /// A read gave up because the run was over (not a short read).
+    gave_up: bool,
 }
 
 impl<'a> Checker<'a> {
@@ -412,6 +414,7 @@ impl<'a> Checker<'a> {
             deadline,
             polls: 0,
             pin: None,
+            gave_up: false,
         }
     }
 
@@ -445,7 +448,9 @@ impl<R, E: Env> ReadHook<R, E> for Checker<'_> {
     }
 
     fn keep_going(&mut self) -> bool {
-        !self.over()
+        let over = self.over();
+        self.gave_up |= over;
+        !over
     }
 
     fn pinned(&mut self, page: &Page<R, E>) {
@@ -550,7 +555,8 @@ fn worker<R: PageRef, E: Env>(
                     cache.pread_with(FileId(file), off, &mut buf[..len], &mut stats, &mut checker);
                 counts.reads += 1;
                 counts.read_bytes += got as u64;
-                if got < want && !shared.stopped() {
+                let gave_up = std::mem::take(&mut checker.gave_up);
+                if got < want && !gave_up {
                     counts.short_reads += 1;
                 }
             }
