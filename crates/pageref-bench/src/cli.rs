@@ -110,6 +110,10 @@ pub struct BenchArgs {
     /// run (for instruction counting under callgrind).
     #[arg(long, value_name = "N", hide = true)]
     iterations: Option<u64>,
+    /// Let the floor run the workloads that freeze pages (churn), where it
+    /// must be caught double-freeing: a check of the checkers.
+    #[arg(long, hide = true)]
+    allow_incorrect: bool,
 }
 
 /// Options of `pageref stress`.
@@ -124,9 +128,13 @@ pub struct StressArgs {
     /// How long to run.
     #[arg(long, default_value = "2")]
     seconds: String,
-    /// Random seed.
-    #[arg(long, default_value_t = 1)]
-    seed: u64,
+    /// Seed of the workers' random choices. [default: the model's own]
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Allow the floor, which is not a refcount: its get cannot fail, so the
+    /// stress test must report violations (a check of the checker).
+    #[arg(long, hide = true)]
+    allow_incorrect: bool,
 }
 
 /// Parses arguments and runs; returns the exit status.
@@ -397,7 +405,7 @@ fn plan(a: &BenchArgs, cores: usize) -> Result<Plan, UsageError> {
     for k in kinds.iter().copied().filter(|k| k.per_scheme()) {
         let mut g = Vec::new();
         for s in &schemes {
-            if k.freezes() && !s.correct {
+            if k.freezes() && !s.correct && !a.allow_incorrect {
                 notes.push(format!(
                     "note: {} is skipped for {}: it is not a refcount (its get cannot fail), and {} freezes pages",
                     s.name,
@@ -608,7 +616,7 @@ pub fn stress(a: &StressArgs) -> Result<i32, UsageError> {
             scheme::all_names()
         ))
     })?;
-    if !info.correct {
+    if !info.correct && !a.allow_incorrect {
         return usage(format!(
             "--scheme {}: not a refcount (its get cannot fail); stress needs a correct scheme",
             info.name

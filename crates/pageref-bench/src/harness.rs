@@ -43,6 +43,9 @@ pub struct Tally {
     pub bad_puts: u64,
     /// Reads that returned fewer bytes than asked where the data exists: a bug.
     pub short_reads: u64,
+    /// Double frees and bad-page frees reported by the page-cache model's
+    /// allocator: a bug.
+    pub bad_frees: u64,
     /// Gets that failed where failure is legal (churn: racing a reclaim).
     pub expected_failures: u64,
     /// Lookups retried after a failed get or a failed re-check (churn).
@@ -57,6 +60,7 @@ impl Tally {
         self.failed_gets += other.failed_gets;
         self.bad_puts += other.bad_puts;
         self.short_reads += other.short_reads;
+        self.bad_frees += other.bad_frees;
         self.expected_failures += other.expected_failures;
         self.retries += other.retries;
         self.misses += other.misses;
@@ -64,7 +68,7 @@ impl Tally {
 
     /// The number of anomalies that are bugs.
     pub fn bugs(&self) -> u64 {
-        self.failed_gets + self.bad_puts + self.short_reads
+        self.failed_gets + self.bad_puts + self.short_reads + self.bad_frees
     }
 }
 
@@ -199,6 +203,9 @@ pub fn run_point<W: Workload>(w: &W, threads: usize, cores: &Cores, timing: Timi
         let background = W::BACKGROUND.then(|| {
             let (stop, barrier) = (&stop, &barrier);
             s.spawn(move || {
+                // Next to the workers, round-robin, so that its placement is
+                // the same from run to run.
+                cores.pin(threads);
                 let mut t = Tally::default();
                 barrier.wait();
                 w.background(&stop.0, &mut t);

@@ -52,7 +52,7 @@ fn read<R: PageRef>(cache: &PageCache<R>, l: &mut ModelLocal, offset: u64) {
 
 fn model_bugs<R: PageRef>(cache: &PageCache<R>, t: &mut Tally) {
     let r = cache.reports();
-    t.bad_puts += r.double_free + r.bad_page;
+    t.bad_frees += r.double_free + r.bad_page;
 }
 
 /// `pread`: every thread reads 64 bytes at offset 0 of the same file —
@@ -227,17 +227,18 @@ impl<R: PageRef> Workload for Churn<R> {
 struct Stress {
     threads: usize,
     duration: Duration,
-    seed: u64,
+    seed: Option<u64>,
 }
 
 impl SchemeVisitor for Stress {
     type Output = (String, u64);
     fn visit<R: PageRef + 'static>(self, _info: &'static SchemeInfo) -> (String, u64) {
+        let defaults = pageref_mm::stress::StressConfig::default();
         let cfg = pageref_mm::stress::StressConfig {
             threads: self.threads,
             duration: self.duration,
-            seed: self.seed,
-            ..Default::default()
+            seed: self.seed.unwrap_or(defaults.seed),
+            ..defaults
         };
         let report = pageref_mm::stress::run::<R>(&cfg);
         (report.to_string(), report.violations())
@@ -245,12 +246,13 @@ impl SchemeVisitor for Stress {
 }
 
 /// Runs the page-cache stress test with the scheme named `scheme`: its
-/// one-line summary and the number of violations.
+/// one-line summary and the number of violations. `seed: None` takes the
+/// model's default seed.
 pub fn stress(
     scheme: &str,
     threads: usize,
     duration: Duration,
-    seed: u64,
+    seed: Option<u64>,
 ) -> Option<(String, u64)> {
     with_scheme(
         scheme,

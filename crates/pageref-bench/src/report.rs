@@ -178,6 +178,9 @@ fn anomalies(t: &Tally) -> String {
     if t.bad_puts > 0 {
         out.push(format!("BUG: {} puts reached zero", t.bad_puts));
     }
+    if t.bad_frees > 0 {
+        out.push(format!("BUG: {} double/bad frees", t.bad_frees));
+    }
     if t.short_reads > 0 {
         out.push(format!("BUG: {} short reads", t.short_reads));
     }
@@ -540,7 +543,7 @@ pub fn caveats(report: &Report) -> Vec<String> {
 pub fn csv(report: &Report) -> String {
     let mut out = String::from(
         "workload,scheme,correct_refcount,threads,runs,mops_min,mops_median,mops_max,ns_per_op,\
-         vs_classic,vs_floor,vs_shared,of_linear,failed_gets,bad_puts,short_reads,\
+         vs_classic,vs_floor,vs_shared,of_linear,failed_gets,bad_puts,short_reads,bad_frees,\
          expected_failures,retries,misses,critical,parallel,duration_ms,cpu,cores,kernel,profile,\
          debug_assertions,rustc,date\n",
     );
@@ -551,7 +554,7 @@ pub fn csv(report: &Report) -> String {
         let t = &r.tally;
         let _ = writeln!(
             out,
-            "{},{},{},{},{},{:.4},{:.4},{:.4},{:.3},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+            "{},{},{},{},{},{:.4},{:.4},{:.4},{:.3},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
             r.workload,
             r.scheme,
             r.correct_refcount,
@@ -568,6 +571,7 @@ pub fn csv(report: &Report) -> String {
             t.failed_gets,
             t.bad_puts,
             t.short_reads,
+            t.bad_frees,
             t.expected_failures,
             t.retries,
             t.misses,

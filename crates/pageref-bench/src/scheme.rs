@@ -6,7 +6,7 @@
 
 use core::sync::atomic::{AtomicU32, Ordering};
 
-use pageref::{ClassicRef, FrozenRef, PageRef, RelaxedFinal};
+use pageref::{ClassicRef, FrozenRef, LowBitRef, OptimisticRef, PageRef, RelaxedFinal, StickyRef};
 
 /// What the reports say about a scheme.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,8 +52,7 @@ macro_rules! scheme_list {
     };
 }
 
-// One line per scheme. The new core schemes (`OptimisticRef`, `StickyRef`,
-// `LowBitRef`) go here as they land in `pageref`.
+// One line per scheme.
 scheme_list! {
     "floor" => Floor, correct: false, default: true,
         "plain fetch_add/fetch_sub on one word: the physical limit of one cache line, NOT a correct refcount";
@@ -63,6 +62,12 @@ scheme_list! {
         "the series' frozen bit: try_get is one fetch_add (add unless frozen), acquire final CAS";
     "frozen-posted" => FrozenRef<AtomicU32, RelaxedFinal>, correct: true, default: false,
         "frozen bit with the final 0 -> FROZEN CAS relaxed, as posted";
+    "optimistic" => OptimisticRef, correct: true, default: true,
+        "Torvalds' review: CAS guessing the count is 1, then the classic loop with the value it returned";
+    "sticky" => StickyRef, correct: true, default: true,
+        "sticky counter with helping (Anderson, Blelloch, Wei, PLDI 2022): fetch_add get, zero + help flags";
+    "lowbit" => LowBitRef, correct: true, default: true,
+        "low-bit dead flag (Parkinson, Clebsch, Simner, ISMM 2023): count << 1, get = fetch_add(2)";
 }
 
 /// The scheme registered under `name`.

@@ -1,0 +1,302 @@
+//! The `pageref` command as a user runs it: bad input is refused with one
+//! line and exit status 2 before anything is measured; a tiny sweep of
+//! every workload and scheme writes well-formed CSV, JSON, Markdown and SVG;
+//! a refcount that is not one is caught (exit status 1).
+//!
+//! No test asserts on a timing: sweeps here are tiny (10 ms points) and
+//! only their shape is checked. Runtime: a few seconds.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use pageref_bench::scheme::SCHEMES;
+use pageref_bench::workloads::Kind;
+
+fn pageref(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_pageref"))
+        .args(args)
+        .output()
+        .expect("run pageref")
+}
+
+/// A fresh scratch directory for one test.
+fn scratch(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("pageref-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// Each bad input exits with 2, prints exactly one line on stderr naming
+/// the problem, prints nothing on stdout (nothing was measured), and
+/// leaves no output file behind.
+#[test]
+fn bad_input_is_one_line_and_exit_2() {
+    let dir = scratch("bad");
+    let csv = dir.join("out.csv");
+    let csv = csv.to_str().unwrap();
+    let taken = dir.join("taken");
+    std::fs::write(&taken, b"x").unwrap();
+    let taken = taken.to_str().unwrap();
+    let cases: &[(&[&str], &str)] = &[
+        (&["--schemes", "nope", "--csv", csv], "unknown \"nope\""),
+        (&["bench", "--workloads", "getput,nope"], "unknown \"nope\""),
+        (&["--threads", "0"], "at least 1"),
+        (&["--threads", "1,two"], "--threads"),
+        (&["--duration", "0"], "--duration must be more than 0"),
+        (&["--warmup=-1"], "--warmup"),
+        (&["--runs", "0"], "--runs"),
+        (&["--csv", "/nonexistent-pageref-dir/x.csv"], "cannot write"),
+        (&["--plot", dir.to_str().unwrap()], "is a directory"),
+        (
+            &[
+                "--workloads",
+                "kernel-pread",
+                "--file",
+                "/nonexistent-pageref-dir/f",
+            ],
+            "does not exist",
+        ),
+        (
+            &["--workloads", "kernel-pread-own", "--file", taken],
+            "already exists",
+        ),
+        (&["--iterations", "10", "--threads", "2"], "--iterations"),
+        (&["stress", "--scheme", "nope"], "unknown \"nope\""),
+        (&["stress", "--scheme", "floor"], "not a refcount"),
+        (&["stress", "--threads", "0"], "at least 1"),
+        (&["stress", "--seconds", "0"], "more than 0"),
+    ];
+    for (args, needle) in cases {
+        let out = pageref(args);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
+        assert!(err.starts_with("pageref: error: "), "{args:?}: {err}");
+        assert!(err.contains(needle), "{args:?}: {err} lacks {needle:?}");
+        assert!(out.stdout.is_empty(), "{args:?} measured something");
+    }
+    assert!(!std::path::Path::new(csv).exists());
+    // clap's own errors exit with 2 as well.
+    let out = pageref(&["--no-such-flag"]);
+    assert_eq!(out.status.code(), Some(2));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A tiny sweep of every workload and every scheme at 1 and 2 threads writes
+/// one row per (workload, scheme, threads) to CSV and JSON, a Markdown
+/// summary and an SVG plot with a line per scheme; it finds no bug.
+#[test]
+fn tiny_sweep_writes_every_format() {
+    let dir = scratch("sweep");
+    let p = |f: &str| dir.join(f).to_str().unwrap().to_string();
+    let (csv, json, svg, md) = (p("r.csv"), p("r.json"), p("r.svg"), p("r.md"));
+    let files = dir.to_str().unwrap().to_string();
+    let out = pageref(&[
+        "bench",
+        "--workloads",
+        "all",
+        "--schemes",
+        "all",
+        "--threads",
+        "1,2",
+        "--duration",
+        "0.01",
+        "--warmup",
+        "0.002",
+        "--runs",
+        "2",
+        "--file",
+        &files,
+        "--csv",
+        &csv,
+        "--json",
+        &json,
+        "--plot",
+        &svg,
+        "--markdown",
+        &md,
+    ]);
+    let stdout = text(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}\n{stdout}",
+        text(&out.stderr)
+    );
+
+    // Expected rows: every scheme on getput, pread and spread; the correct
+    // ones on churn; the kernel pair once each; times 2 thread counts.
+    let all = SCHEMES.len();
+    let correct = SCHEMES.iter().filter(|s| s.correct).count();
+    let expected = (3 * all + correct + 2) * 2;
+
+    let j: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).expect("well-formed JSON");
+    let rows = j["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), expected);
+    assert!(j["machine"]["cpu"].as_str().is_some_and(|s| !s.is_empty()));
+    assert!(j["machine"]["kernel"].as_str().is_some());
+    for r in rows {
+        let (min, med, max) = (
+            r["mops_min"].as_f64().unwrap(),
+            r["mops_median"].as_f64().unwrap(),
+            r["mops_max"].as_f64().unwrap(),
+        );
+        // Shape only: on a loaded machine a 10 ms point may even see 0 ops.
+        assert!(min >= 0.0 && min <= med && med <= max, "{r}");
+        assert_eq!(r["runs"], 2);
+        assert_eq!(r["failed_gets"], 0, "{r}");
+        let scheme = r["scheme"].as_str().unwrap();
+        assert_eq!(r["correct_refcount"].as_bool().unwrap(), scheme != "floor");
+    }
+    for k in Kind::ALL {
+        assert!(
+            rows.iter().any(|r| r["workload"] == k.name()),
+            "{}",
+            k.name()
+        );
+    }
+    let own2 = rows
+        .iter()
+        .find(|r| r["workload"] == "kernel-pread-own" && r["threads"] == 2)
+        .unwrap();
+    assert!(own2["vs_shared"].as_f64().is_some());
+
+    let c = std::fs::read_to_string(&csv).unwrap();
+    let lines: Vec<&str> = c.lines().collect();
+    assert_eq!(lines.len(), expected + 1);
+    assert!(lines[0].starts_with("workload,scheme,correct_refcount,threads"));
+
+    let s = std::fs::read_to_string(&svg).unwrap();
+    assert!(s.starts_with("<svg") && s.trim_end().ends_with("</svg>"));
+    for sc in SCHEMES {
+        assert!(s.contains(sc.name), "plot lacks {}", sc.name);
+    }
+
+    let m = std::fs::read_to_string(&md).unwrap();
+    assert!(m.contains("## Machine") && m.contains("## Targets of the issue"));
+    assert!(m.contains("NOT a correct refcount"));
+
+    // The stdout tables: one per workload, the kernel pair side by side.
+    for k in ["== getput ==", "== pread ==", "== spread ==", "== churn =="] {
+        assert!(stdout.contains(k), "{k}");
+    }
+    assert!(stdout.contains("own / shared"));
+    assert!(stdout.contains("floor (NOT a refcount)"));
+    // The kernel files were removed.
+    let left: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("pageref-pread") || n.starts_with(".pageref"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The default run's shape, shortened: workloads getput and pread, the
+/// default schemes, and the targets section.
+#[test]
+fn default_sweep_shape() {
+    let out = pageref(&[
+        "--duration",
+        "0.005",
+        "--warmup",
+        "0.001",
+        "--runs",
+        "1",
+        "--threads",
+        "1",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let s = text(&out.stdout);
+    assert!(s.contains("== getput ==") && s.contains("== pread =="));
+    assert!(!s.contains("== spread =="));
+    for sc in SCHEMES.iter().filter(|s| s.default) {
+        assert!(s.contains(sc.name), "{}", sc.name);
+    }
+    assert!(s.contains("targets"));
+}
+
+/// The fixed-work mode used for instruction counting runs exactly the
+/// requested operations on one thread.
+#[test]
+fn iterations_mode() {
+    let dir = scratch("iter");
+    let json = dir.join("i.json");
+    let out = pageref(&[
+        "--workloads",
+        "getput",
+        "--schemes",
+        "frozen",
+        "--iterations",
+        "5000",
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let j: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(j["config"]["iterations"], 5000);
+    assert_eq!(j["rows"].as_array().unwrap().len(), 1);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// `stress` with a correct scheme prints one summary line and exits 0.
+#[test]
+fn stress_correct_scheme_passes() {
+    let out = pageref(&[
+        "stress",
+        "--scheme",
+        "frozen",
+        "--threads",
+        "2",
+        "--seconds",
+        "0.3",
+    ]);
+    let s = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{s}{}", text(&out.stderr));
+    assert_eq!(s.trim_end().lines().count(), 1);
+    assert!(s.contains("violations=0"), "{s}");
+}
+
+/// Checks of the checkers through the command line: the floor is not a
+/// refcount (its get succeeds on a frozen or free page), so the stress test
+/// and the churn workload must both catch it and exit with status 1.
+#[test]
+fn floor_is_caught_when_allowed_to_run() {
+    let out = pageref(&[
+        "stress",
+        "--scheme",
+        "floor",
+        "--allow-incorrect",
+        "--threads",
+        "2",
+        "--seconds",
+        "1",
+    ]);
+    let s = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{s}{}", text(&out.stderr));
+    assert!(!s.contains("violations=0"), "{s}");
+
+    let out = pageref(&[
+        "--workloads",
+        "churn",
+        "--schemes",
+        "floor",
+        "--allow-incorrect",
+        "--threads",
+        "2",
+        "--duration",
+        "0.5",
+        "--runs",
+        "2",
+    ]);
+    let s = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{s}{}", text(&out.stderr));
+    assert!(s.contains("BUG:"), "{s}");
+}
