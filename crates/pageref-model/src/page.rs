@@ -64,6 +64,9 @@ struct Shadow {
     /// Successful gets on a freed page (a bug; reported at the latest by
     /// the final check, usually earlier by a read or a double free).
     gets_on_freed: u32,
+    /// How many times the page came back to life legitimately (init,
+    /// unfreeze): a count of 0 is final only between two of these.
+    revivals: u32,
 }
 
 /// A modelled page on refcount `R`, contents in `C`, model threads named by `T`.
@@ -92,6 +95,7 @@ impl<R: PageRef, C: DataCell, T: ThreadIndex> Page<R, C, T> {
                 frozen_by_owner: false,
                 frees: vec![0],
                 gets_on_freed: 0,
+                revivals: 0,
             }),
             threads: PhantomData,
         }
@@ -116,6 +120,7 @@ impl<R: PageRef, C: DataCell, T: ThreadIndex> Page<R, C, T> {
                 frozen_by_owner: false,
                 frees: Vec::new(),
                 gets_on_freed: 0,
+                revivals: 0,
             }),
             threads: PhantomData,
         }
@@ -223,6 +228,9 @@ impl<R: PageRef, C: DataCell, T: ThreadIndex> Page<R, C, T> {
             c.freed = false;
         });
         self.rc.init();
+        // Right after the store that revives the word (no checker operation
+        // in between), so that a prober never sees one without the other.
+        self.shadow().revivals += 1;
         note::<T>(format!("init: incarnation {gen}"));
         gen
     }
@@ -260,7 +268,27 @@ impl<R: PageRef, C: DataCell, T: ThreadIndex> Page<R, C, T> {
             s.holders = count;
         }
         self.rc.unfreeze(count);
+        // As in `alloc`: right after the reviving store.
+        self.shadow().revivals += 1;
         note::<T>(format!("unfreeze({count})"));
+    }
+
+    /// For schemes whose `count()` of 0 is final (classic encodings, the
+    /// sticky counter): reads `count()`, and if it is 0, try_gets, which
+    /// must fail unless the page was re-allocated or unfrozen meanwhile.
+    pub fn probe_zero_is_final(&self) {
+        let before = self.shadow().revivals;
+        if self.rc.count() != 0 {
+            return;
+        }
+        if self.get(1) {
+            let revived = self.shadow().revivals != before;
+            assert!(
+                revived,
+                "count() returned 0, then a try_get succeeded on the same incarnation"
+            );
+            self.put(1);
+        }
     }
 
     /// The incarnation now allocated (shadow).

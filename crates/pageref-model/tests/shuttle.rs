@@ -130,9 +130,15 @@ impl<R: PageRef> Cache<R> {
 
 /// The history: T0 allocates/publishes, T1-T3 look up (T3 pins with
 /// `nr = 1024` like GUP), T4 walks PFNs, T5 removes, T6 migrates and
-/// observes `count()`; `ROUNDS` rounds each; then the cache's reference is
+/// observes `count()` (and, if `zero_final`, checks that a `count()` of 0 is
+/// final: a try_get after it fails unless the page was re-allocated or
+/// unfrozen meanwhile); `ROUNDS` rounds each; then the cache's reference is
 /// dropped and every incarnation must have been freed exactly once.
-fn run_history<R: PageRef + 'static>(page: ShuttlePage<R>, published: bool) -> Arc<Cache<R>> {
+fn run_history<R: PageRef + 'static>(
+    page: ShuttlePage<R>,
+    published: bool,
+    zero_final: bool,
+) -> Arc<Cache<R>> {
     let cache = Arc::new(Cache {
         page,
         published: AtomicBool::new(published),
@@ -152,6 +158,9 @@ fn run_history<R: PageRef + 'static>(page: ShuttlePage<R>, published: bool) -> A
                     _ => {
                         c.migrate();
                         c.observe();
+                        if zero_final {
+                            c.page.probe_zero_is_final();
+                        }
                     }
                 }
             }
@@ -176,10 +185,12 @@ fn run_history<R: PageRef + 'static>(page: ShuttlePage<R>, published: bool) -> A
 /// re-allocated. Also checks that no RMW ever revived a dead word (only the
 /// stores of init and unfreeze may) and that the garbage stayed bounded.
 fn history<R: NearLimit>(near_limit: bool) {
+    // The sticky counter promises a final zero; the others with garbage don't.
+    let zero_final = R::NAME == "sticky";
     let cache = if near_limit {
-        run_history(ShuttlePage::new_free(R::near_limit(PIN)), false)
+        run_history(ShuttlePage::new_free(R::near_limit(PIN)), false, zero_final)
     } else {
-        run_history(ShuttlePage::<R>::new(1), true)
+        run_history(ShuttlePage::<R>::new(1), true, zero_final)
     };
     for (t, op, before, after) in trace::writes(&trace::snapshot()) {
         if R::limit_event(op, before, after) {
@@ -201,7 +212,7 @@ fn history<R: NearLimit>(near_limit: bool) {
 
 /// The history on the classic encodings (no garbage, no raw constructor).
 fn history_classic<R: PageRef + 'static>() {
-    run_history(ShuttlePage::<R>::new(1), true);
+    run_history(ShuttlePage::<R>::new(1), true, true);
 }
 
 thread_local! {
@@ -337,6 +348,11 @@ mod mutants {
 }
 
 /// Planted bugs of the other schemes under the same histories.
+/// Not here, because PCT at depth 3 did not find them in 20 000 runs (loom
+/// catches both): `StickyClaimBySwap` needs a claimant stalled across a free
+/// and a re-allocation while a reader helps (loom scenario 7);
+/// `StickyUncheckedHelp` needs a getter to revive the transient zero between
+/// a `count()`'s load and its helping CAS (loom scenario 13).
 mod mutants_other_schemes {
     use super::*;
     #[test]
@@ -362,18 +378,6 @@ mod mutants_other_schemes {
     fn sticky_ignores_help() {
         must_catch("StickyIgnoresHelp", || {
             history::<StickyRef<W, StickyIgnoresHelp>>(false)
-        });
-    }
-    #[test]
-    fn sticky_unchecked_help() {
-        must_catch("StickyUncheckedHelp", || {
-            history::<StickyRef<W, StickyUncheckedHelp>>(false)
-        });
-    }
-    #[test]
-    fn sticky_claim_by_swap() {
-        must_catch("StickyClaimBySwap", || {
-            history::<StickyRef<W, StickyClaimBySwap>>(false)
         });
     }
 }
