@@ -1,6 +1,6 @@
 //! The schemes under test, as one list, and the floor.
 //!
-//! Adding a scheme is one line in the [`scheme_list!`] invocation below: its
+//! Adding a scheme is one line in the `scheme_list!` invocation below: its
 //! command-line name, its type, whether it is a correct refcount, whether the
 //! default sweep includes it, and a one-line description for every report.
 
