@@ -71,7 +71,10 @@ fn mutant_ignore_frozen_bit() {
 fn mutant_guard_clears_bit() {
     caught(
         "GuardClearsBit",
-        &[("s08_overflow_guard", s08_overflow_guard::<Frozen<GuardClearsBit>>)],
+        &[(
+            "s08_overflow_guard",
+            s08_overflow_guard::<Frozen<GuardClearsBit>>,
+        )],
     );
 }
 
@@ -177,8 +180,14 @@ fn mutant_lowbit_skip_final_cas() {
 #[test]
 fn mutant_relaxed_final_cas_sticky_lowbit() {
     for (name, run) in [
-        ("sticky", s10_publish_lookup_ordering::<StickyRef<LoomWord, RelaxedFinal>> as fn() -> _),
-        ("lowbit", s10_publish_lookup_ordering::<LowBitRef<LoomWord, RelaxedFinal>>),
+        (
+            "sticky",
+            s10_publish_lookup_ordering::<StickyRef<LoomWord, RelaxedFinal>> as fn() -> _,
+        ),
+        (
+            "lowbit",
+            s10_publish_lookup_ordering::<LowBitRef<LoomWord, RelaxedFinal>>,
+        ),
     ] {
         let f = caught(name, &[("s10_publish_lookup_ordering", run)]);
         assert!(f.message.contains("Causality violation"), "{}", f.message);

@@ -1,0 +1,168 @@
+//! The abstract explicit-state model (stateright), exhaustive breadth-first
+//! search over every interleaving of 3-4 threads on a 5-bit counter (4 count
+//! bits + the frozen bit; guard at `FROZEN | 8`). This checks a model of the
+//! protocols written from the brief, NOT the shipped code (loom and shuttle
+//! do that); it exists to reach the overflow guard and the wrap-around
+//! exhaustively. See `pageref_model::abstract_model` for the properties.
+
+use pageref_model::abstract_model::{Bug, Outcome, PageModel, Role, Scheme, Start, SOMETIMES};
+
+fn model(scheme: Scheme, bug: Bug, start: Start, roles: Vec<Role>) -> PageModel {
+    PageModel {
+        scheme,
+        bug,
+        roles,
+        start,
+    }
+}
+
+/// An owner that migrates (freeze/unfreeze) then puts, a getter of 1 (two
+/// rounds) and a getter of 2: 3 threads from a live page. Freed pages are
+/// re-allocated once by their freer.
+fn live(scheme: Scheme, bug: Bug) -> PageModel {
+    model(
+        scheme,
+        bug,
+        Start::Live,
+        vec![
+            Role::Owner { migrate: true },
+            Role::Getter { nr: 1, rounds: 2 },
+            Role::Getter { nr: 2, rounds: 1 },
+        ],
+    )
+}
+
+/// A free page with garbage just below the guard: an allocator and three
+/// getters pinning `nr` each (two rounds): 4 threads.
+fn near_guard(bug: Bug, nr: u8) -> PageModel {
+    model(
+        Scheme::Frozen,
+        bug,
+        Start::NearGuard,
+        vec![
+            Role::Allocator,
+            Role::Getter { nr, rounds: 2 },
+            Role::Getter { nr, rounds: 2 },
+            Role::Getter { nr, rounds: 2 },
+        ],
+    )
+}
+
+fn verified(what: &str, m: PageModel) -> Outcome {
+    let o = m.check(false);
+    println!(
+        "{what}: {} states in {:.2?}; coverage reached: {:?}",
+        o.states, o.elapsed, o.reached
+    );
+    if let Some((name, table)) = o.violations.first() {
+        panic!("{what}: violates '{name}':\n{table}");
+    }
+    o
+}
+
+fn rejected(what: &str, m: PageModel) -> Outcome {
+    let o = m.check(true);
+    assert!(
+        !o.violations.is_empty(),
+        "{what}: the planted bug was not rejected ({} states)",
+        o.states
+    );
+    println!("{what}: REJECTED ({} states, {:.2?})", o.states, o.elapsed);
+    for (name, table) in &o.violations {
+        println!("violates '{name}':\n{table}");
+    }
+    o
+}
+
+/// Frozen bit, 3 threads from a live page: every property holds, and the
+/// "different zeros" interleaving (a final CAS freeing the re-allocated
+/// incarnation) is reached.
+#[test]
+fn frozen_live() {
+    let o = verified("frozen, live start", live(Scheme::Frozen, Bug::None));
+    assert!(
+        o.reached.contains(&SOMETIMES[1]),
+        "different zeros not reached"
+    );
+}
+
+/// Frozen bit, 4 threads from a free page with garbage at `GUARD - 1`, pins
+/// of 2 (at most 3 in flight: 6 < the 8 of headroom): the guard fires, the
+/// bit is never cleared, nothing wraps, the allocator's page is freed once.
+#[test]
+fn frozen_near_guard() {
+    let o = verified("frozen, near the guard, nr 2", near_guard(Bug::None, 2));
+    assert!(o.reached.contains(&SOMETIMES[0]), "the guard never fired");
+}
+
+/// The guard's sizing condition, found by the model: with pins of 4, three
+/// failed gets in flight add 12 > 8 of headroom before any guard CAS lands,
+/// and the word wraps around into "live". (The real word keeps 2^30 of
+/// headroom for pins of at most MAX_NR = 2^16: 2^14 failed gets in flight.)
+#[test]
+fn frozen_guard_headroom_is_needed() {
+    let o = rejected("frozen, near the guard, nr 4", near_guard(Bug::None, 4));
+    assert!(o
+        .violations
+        .iter()
+        .any(|(n, _)| *n == "count() never reports garbage" || *n == "no holder after a free"));
+}
+
+/// Classic, 3 threads from a live page: every property holds.
+#[test]
+fn classic_live() {
+    verified("classic, live start", live(Scheme::Classic, Bug::None));
+}
+
+/// Request (b): the final CAS stores plain 0. Must be rejected.
+#[test]
+fn mutant_free_stores_zero() {
+    let o = rejected("FreeStoresZero", live(Scheme::Frozen, Bug::FreeStoresZero));
+    assert!(o
+        .violations
+        .iter()
+        .any(|(n, _)| *n == "at most one free per incarnation" || *n == "no holder after a free"));
+}
+
+/// The guard resets garbage to plain 0.
+#[test]
+fn mutant_guard_clears_bit() {
+    let o = rejected("GuardClearsBit", near_guard(Bug::GuardClearsBit, 2));
+    assert!(o
+        .violations
+        .iter()
+        .any(|(n, _)| *n == "the frozen bit is cleared only by init/unfreeze"));
+}
+
+/// A failed get undoes its add with a decrement.
+#[test]
+fn mutant_undo_by_decrement() {
+    rejected(
+        "UndoByDecrement",
+        live(Scheme::Frozen, Bug::UndoByDecrement),
+    );
+}
+
+/// freeze stores plain 0.
+#[test]
+fn mutant_freeze_stores_zero() {
+    rejected(
+        "FreezeStoresZero",
+        live(Scheme::Frozen, Bug::FreezeStoresZero),
+    );
+}
+
+/// The last put frees at 0 without the final CAS.
+#[test]
+fn mutant_skip_final_cas() {
+    rejected("SkipFinalCas", live(Scheme::Frozen, Bug::SkipFinalCas));
+}
+
+/// Classic add-unless-zero as a fetch_add.
+#[test]
+fn mutant_classic_fetch_add() {
+    rejected(
+        "ClassicFetchAdd",
+        live(Scheme::Classic, Bug::ClassicFetchAdd),
+    );
+}
