@@ -269,7 +269,7 @@ fn scheme_table(rows: &[&Row], markdown: bool) -> String {
         ("ns/op/thread", true),
         ("x classic", true),
         ("x floor", true),
-        ("of linear", true),
+        ("ideal linear (share)", true),
         ("notes", false),
     ]);
     let mut last = None;
@@ -288,7 +288,10 @@ fn scheme_table(rows: &[&Row], markdown: bool) -> String {
             format!("{:.2}", r.ns_per_op),
             opt(r.vs_classic, 2),
             opt(r.vs_floor, 2),
-            pct(r.of_linear),
+            r.of_linear.filter(|f| *f > 0.0).map_or_else(
+                || "-".into(),
+                |f| format!("{:.2} ({})", r.mops_median / f, pct(Some(f))),
+            ),
             anomalies(&r.tally),
         ]);
     }
@@ -742,13 +745,15 @@ pub fn svg(report: &Report) -> Result<String, String> {
             .unwrap_or(1)
             .max(2);
         for ((name, series), area) in panels.iter().zip(areas.iter()) {
+            // Chart on the left, legend on the right, so that no line hides.
+            let (left, legend) = area.split_horizontally(pw - 170);
             let ymax = series
                 .iter()
                 .flat_map(|(_, rows)| rows.iter().map(|r| r.mops_max))
                 .fold(0.0f64, f64::max)
                 .max(1e-6)
                 * 1.1;
-            let mut chart = ChartBuilder::on(area)
+            let mut chart = ChartBuilder::on(&left)
                 .caption(name.as_str(), ("sans-serif", 15))
                 .margin(10)
                 .x_label_area_size(35)
@@ -758,26 +763,32 @@ pub fn svg(report: &Report) -> Result<String, String> {
             chart
                 .configure_mesh()
                 .x_desc("threads")
-                .y_desc("Mops/s")
+                .y_desc("Mops/s (median; bars: min..max)")
                 .x_labels(max_t.min(16))
                 .x_label_formatter(&|x| format!("{x:.0}"))
                 .draw()
                 .map_err(|x| format!("plot: {x}"))?;
             for (i, (label, rows)) in series.iter().enumerate() {
-                let color = Palette99::pick(i).to_rgba();
-                let dashed = label.contains("not a refcount");
+                let color = series_color(label);
+                let not_refcount = label.contains("not a refcount");
                 let pts: Vec<(f64, f64)> = rows
                     .iter()
                     .map(|r| (r.threads as f64, r.mops_median))
                     .collect();
-                let style = color.stroke_width(if dashed { 1 } else { 2 });
-                chart
-                    .draw_series(LineSeries::new(pts.clone(), style))
-                    .map_err(|x| format!("plot: {x}"))?
-                    .label(label.as_str())
-                    .legend(move |(x, y)| {
-                        PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
-                    });
+                if not_refcount {
+                    chart
+                        .draw_series(DashedLineSeries::new(
+                            pts.clone(),
+                            6,
+                            4,
+                            color.stroke_width(2),
+                        ))
+                        .map_err(|x| format!("plot: {x}"))?;
+                } else {
+                    chart
+                        .draw_series(LineSeries::new(pts.clone(), color.stroke_width(2)))
+                        .map_err(|x| format!("plot: {x}"))?;
+                }
                 chart
                     .draw_series(pts.iter().map(|p| Circle::new(*p, 3, color.filled())))
                     .map_err(|x| format!("plot: {x}"))?;
@@ -792,18 +803,51 @@ pub fn svg(report: &Report) -> Result<String, String> {
                         )
                     }))
                     .map_err(|x| format!("plot: {x}"))?;
+                let y = 50 + 22 * i as i32;
+                legend
+                    .draw(&PathElement::new(
+                        vec![(4, y), (28, y)],
+                        color.stroke_width(if not_refcount { 1 } else { 3 }),
+                    ))
+                    .map_err(e)?;
+                legend
+                    .draw(&Text::new(
+                        label.clone(),
+                        (34, y - 7),
+                        ("sans-serif", 13).into_font().color(&BLACK),
+                    ))
+                    .map_err(e)?;
             }
-            chart
-                .configure_series_labels()
-                .background_style(WHITE.mix(0.85))
-                .border_style(BLACK)
-                .position(SeriesLabelPosition::UpperRight)
-                .draw()
-                .map_err(|x| format!("plot: {x}"))?;
         }
         root.present().map_err(e)?;
     }
     Ok(text)
+}
+
+/// A fixed colour per scheme (and per kernel series), the same in every
+/// panel and every plot; the floor is black and dashed.
+fn series_color(label: &str) -> plotters::style::RGBColor {
+    use plotters::style::{Color, Palette, RGBColor};
+    let name = label.split(' ').next().unwrap_or(label);
+    match name {
+        "floor" => RGBColor(0, 0, 0),
+        "classic" => RGBColor(214, 39, 40),
+        "frozen" => RGBColor(31, 119, 180),
+        "frozen-posted" => RGBColor(23, 190, 207),
+        "optimistic" => RGBColor(255, 127, 14),
+        "sticky" => RGBColor(148, 103, 189),
+        "lowbit" => RGBColor(44, 160, 44),
+        "one" if label.contains("shared") => RGBColor(214, 39, 40),
+        "one" => RGBColor(44, 160, 44),
+        _ => {
+            // A scheme added later: a stable pick from its name.
+            let h = name
+                .bytes()
+                .fold(7usize, |h, b| h.wrapping_mul(31) + b as usize);
+            let c = plotters::style::Palette99::pick(h).to_rgba();
+            RGBColor(c.0, c.1, c.2)
+        }
+    }
 }
 
 fn short_about(k: Kind) -> &'static str {
