@@ -91,7 +91,8 @@ pub struct BenchArgs {
     #[arg(long, default_value_t = 0)]
     parallel: u32,
     /// Where kernel-pread creates its files: a directory, or a new file's
-    /// path (per-thread files get `.N` appended). [default: /dev/shm]
+    /// path (per-thread files get `.N` appended). Each file is unlinked as
+    /// soon as it is open, so nothing is left behind. [default: /dev/shm]
     #[arg(long, value_name = "PATH")]
     file: Option<PathBuf>,
     /// Write one CSV row per (workload, scheme, threads).
@@ -495,7 +496,7 @@ fn measure(
         None => {
             let spot = plan.spot.as_ref().expect("checked in plan()");
             let own = c.kind == Kind::KernelPreadOwn;
-            let (_files, handles) = spot.create(own, threads).map_err(UsageError)?;
+            let handles = spot.create(own, threads).map_err(UsageError)?;
             let w = KernelPread::new(handles);
             Ok(match plan.iterations {
                 Some(n) => run_iterations(&w, n, cores),

@@ -35,20 +35,6 @@ pub struct FileSpot {
     pub warning: Option<String>,
 }
 
-/// The files of one run, removed on drop.
-#[derive(Debug)]
-pub struct Files {
-    paths: Vec<PathBuf>,
-}
-
-impl Drop for Files {
-    fn drop(&mut self) {
-        for p in &self.paths {
-            let _ = std::fs::remove_file(p);
-        }
-    }
-}
-
 impl FileSpot {
     /// Checks `file` (a directory to create files in, or the path of a file
     /// to create, which must not exist yet) or the default directory.
@@ -123,7 +109,12 @@ impl FileSpot {
     }
 
     /// Creates the files for one point: the shared file, or one per thread.
-    pub fn create(&self, own: bool, threads: usize) -> Result<(Files, Vec<File>), String> {
+    ///
+    /// Each file is unlinked as soon as it is open: the open descriptor
+    /// keeps its inode and page cache alive, `pread` takes the same path
+    /// through the kernel, and nothing is left behind even if the run is
+    /// interrupted.
+    pub fn create(&self, own: bool, threads: usize) -> Result<Vec<File>, String> {
         let paths: Vec<PathBuf> = if own {
             (0..threads)
                 .map(|t| self.dir.join(format!("{}.{t}", self.stem)))
@@ -131,14 +122,13 @@ impl FileSpot {
         } else {
             vec![self.shared.clone()]
         };
-        let mut files = Files { paths: Vec::new() };
         let mut handles = Vec::new();
         for p in paths {
             let f = create_page(&p).map_err(|e| format!("{}: {e}", p.display()))?;
-            files.paths.push(p);
+            std::fs::remove_file(&p).map_err(|e| format!("{}: {e}", p.display()))?;
             handles.push(f);
         }
-        Ok((files, handles))
+        Ok(handles)
     }
 }
 
@@ -278,23 +268,25 @@ mod tests {
         );
     }
 
-    /// Files are created, readable with 64-byte preads, and removed on drop;
-    /// an existing file path and a missing directory are refused.
+    /// Files are created, readable with 64-byte preads, and already gone
+    /// from the directory; an existing file path and a missing directory are
+    /// refused.
     #[test]
     fn files_lifecycle() {
         let dir = std::env::temp_dir();
         let spot = FileSpot::check(Some(&dir)).unwrap();
-        let (files, handles) = spot.create(true, 3).unwrap();
+        let handles = spot.create(true, 3).unwrap();
         assert_eq!(handles.len(), 3);
-        let paths = files.paths.clone();
+        let paths: Vec<PathBuf> = (0..3)
+            .map(|t| spot.dir.join(format!("{}.{t}", spot.stem)))
+            .collect();
+        assert!(paths.iter().all(|p| !p.exists()));
         let w = KernelPread::new(handles);
         let mut l = w.local(2);
         w.step(&mut l);
         let mut t = Tally::default();
         w.finish(l, &mut t);
         assert_eq!(t.short_reads, 0);
-        drop(files);
-        assert!(paths.iter().all(|p| !p.exists()));
 
         let taken = dir.join(format!("pageref-test-taken-{}", std::process::id()));
         std::fs::write(&taken, b"x").unwrap();

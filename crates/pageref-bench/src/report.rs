@@ -515,7 +515,7 @@ pub fn verdict_lines(v: &[Verdict], markdown: bool) -> String {
 /// Notes that every report must carry.
 pub fn caveats(report: &Report) -> Vec<String> {
     let mut v = Vec::new();
-    if report.config.schemes.iter().any(|s| s == "floor") {
+    if report.rows.iter().any(|r| !r.correct_refcount) {
         v.push("`floor` is plain fetch_add/fetch_sub: the physical limit of one shared cache line, NOT a correct refcount (its get cannot fail).".to_string());
     }
     if report.machine.debug_assertions {
