@@ -519,7 +519,7 @@ pub fn bench(a: &BenchArgs) -> Result<i32, UsageError> {
     let pb = indicatif::ProgressBar::new(total as u64);
     pb.set_style(
         indicatif::ProgressStyle::with_template(
-            "{bar:30} {pos}/{len} points, {elapsed} elapsed, ~{eta} left  {msg}",
+            "{bar:20} {pos}/{len} points, ~{eta} left: {msg}",
         )
         .expect("static template"),
     );
