@@ -518,10 +518,8 @@ pub fn bench(a: &BenchArgs) -> Result<i32, UsageError> {
         plan.groups.iter().map(Vec::len).sum::<usize>() * plan.threads.len() * plan.runs;
     let pb = indicatif::ProgressBar::new(total as u64);
     pb.set_style(
-        indicatif::ProgressStyle::with_template(
-            "{bar:20} {pos}/{len} points, ~{eta} left: {msg}",
-        )
-        .expect("static template"),
+        indicatif::ProgressStyle::with_template("{bar:20} {pos}/{len} points, ~{eta} left: {msg}")
+            .expect("static template"),
     );
     let mut rows = Vec::new();
     // Schemes are interleaved at each thread count: run r of every scheme,
