@@ -300,3 +300,23 @@ fn floor_is_caught_when_allowed_to_run() {
     assert_eq!(out.status.code(), Some(1), "{s}{}", text(&out.stderr));
     assert!(s.contains("BUG:"), "{s}");
 }
+
+/// `pageref list` names every scheme and workload, one per line, first
+/// word = name: `bench/run-full.sh` reads the scheme names from it.
+#[test]
+fn list_names_everything() {
+    let out = pageref(&["list"]);
+    assert_eq!(out.status.code(), Some(0));
+    let s = text(&out.stdout);
+    let firsts: Vec<&str> = s
+        .lines()
+        .filter(|l| l.starts_with("  "))
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    for sc in SCHEMES {
+        assert!(firsts.contains(&sc.name), "{}", sc.name);
+    }
+    for k in Kind::ALL {
+        assert!(firsts.contains(&k.name()), "{}", k.name());
+    }
+}
