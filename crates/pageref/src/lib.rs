@@ -138,6 +138,8 @@ pub trait PageRef: Send + Sync + Sized {
     fn raw(&self) -> u32;
     /// The count [`page_ref_count`]: 0 when frozen (never garbage, never
     /// negative). A plain relaxed read: a snapshot that may be stale at once.
+    /// (Exception: [`StickyRef`]'s read of a transient zero also writes, to
+    /// make that 0 final; see there.)
     ///
     /// [`page_ref_count`]: https://elixir.bootlin.com/linux/latest/source/include/linux/page_ref.h
     fn count(&self) -> u32;
