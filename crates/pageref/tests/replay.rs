@@ -3,9 +3,10 @@
 //! (thread, operation) steps, so one chosen interleaving runs exactly.
 //!
 //! These are not a model check (loom, in the verification crate, explores
-//! all interleavings); they pin down the interleavings behind the sticky
-//! counter's design choices and show that its planted bugs really break
-//! them. Each scenario runs in a few milliseconds.
+//! all interleavings); they pin down single interleavings: BRIEF §5
+//! scenarios 7 and 9 on every scheme with a transient zero, and the races
+//! behind the sticky counter's helping and its claim, and show that the
+//! planted bugs really break them. Each replay runs in milliseconds.
 
 use core::sync::atomic::Ordering;
 use pageref::{AtomicWord, PageRef, StickyRef};
@@ -284,11 +285,111 @@ fn sticky_revival_beats_help() {
     assert!(got && !d && last);
 }
 
-/// Each planted sticky bug breaks one of the replays above.
+/// BRIEF §5 scenario 9 (the seed's race), on every scheme with a transient
+/// zero: D puts 1 -> 0 and stalls; G gets 0 -> 1, puts 1 -> 0 and wins the
+/// final CAS; D's CAS fails. Returns (D's put, G's put, frozen at the end).
+fn seed_race<R: PageRef>() -> (bool, bool, bool) {
+    let c = R::new(1);
+    let script = vec![
+        (D, Op::FetchSub), // D: 1 -> 0
+        (G, Op::FetchAdd), // G: try_get revives 0 -> 1
+        (G, Op::FetchSub), // G: 1 -> 0
+        (G, Op::Cas),      // G: 0 -> dead, wins
+        (D, Op::Cas),      // D: fails
+    ];
+    let c = &c;
+    let (r, _) = replay(
+        script,
+        vec![
+            Box::new(move || c.dec_and_test()),
+            Box::new(move || {
+                assert!(c.try_get());
+                c.dec_and_test()
+            }),
+        ],
+    );
+    (r[0], r[1], c.is_frozen())
+}
+
+/// BRIEF §5 scenario 7 ("different zeros"), on every scheme with a
+/// transient zero: D puts 1 -> 0 and stalls; G revives, puts, wins and
+/// frees; the counter is re-allocated (init 1) to G, who puts it to 0 and
+/// stalls; D's stale CAS now succeeds on the new incarnation, and G's fails.
+/// One free per incarnation. Returns (D's put, G's first put, G's second).
+fn different_zeros<R: PageRef>() -> (bool, bool, bool) {
+    let c = R::new(1);
+    let mut script = vec![
+        (D, Op::FetchSub), // D: 1 -> 0
+        (G, Op::FetchAdd), // G: revives 0 -> 1
+        (G, Op::FetchSub), // G: 1 -> 0
+        (G, Op::Cas),      // G: wins, frees incarnation 1
+    ];
+    script.extend(check_load(G));
+    script.extend([
+        (G, Op::Store),    // G: init, incarnation 2
+        (G, Op::FetchSub), // G: 1 -> 0
+        (D, Op::Cas),      // D: 0 -> dead succeeds: frees incarnation 2
+        (G, Op::Cas),      // G: fails
+    ]);
+    let len = script.len();
+    let c = &c;
+    let (r, played) = replay(
+        script,
+        vec![
+            Box::new(move || (c.dec_and_test(), false)),
+            Box::new(move || {
+                assert!(c.try_get());
+                let first = c.dec_and_test();
+                assert!(first, "G's first put frees");
+                c.init();
+                (first, c.dec_and_test())
+            }),
+        ],
+    );
+    assert_eq!(played, len, "script not played to its end");
+    assert!(c.is_frozen());
+    (r[0].0, r[1].0, r[1].1)
+}
+
+macro_rules! transient_zero_replays {
+    ($($name:ident: $ty:ty),* $(,)?) => {
+        $(mod $name {
+            use super::*;
+            #[test]
+            fn seed_race_frees_once() {
+                assert_eq!(seed_race::<$ty>(), (false, true, true));
+            }
+            #[test]
+            fn different_zeros_free_once_per_incarnation() {
+                assert_eq!(different_zeros::<$ty>(), (true, true, false));
+            }
+        })*
+    };
+}
+
+transient_zero_replays!(
+    frozen: pageref::FrozenRef<Scripted>,
+    sticky: StickyRef<Scripted>,
+    lowbit: pageref::LowBitRef<Scripted>,
+);
+
+/// Planted bugs break the replays above.
 #[cfg(feature = "mutants")]
 mod planted {
     use super::*;
-    use pageref::policy::mutants::{StickyClaimBySwap, StickyIgnoresHelp, StickyUncheckedHelp};
+    use pageref::policy::mutants::{
+        LowBitSkipFinalCas, SkipFinalCas, StickyClaimBySwap, StickyIgnoresHelp, StickyUncheckedHelp,
+    };
+
+    /// Without the final CAS, both puts of the seed's race report zero: a
+    /// double free (frozen bit and low bit alike).
+    #[test]
+    fn skipping_the_final_cas_frees_twice() {
+        let (d, g, _) = seed_race::<pageref::LowBitRef<Scripted, LowBitSkipFinalCas>>();
+        assert!(d && g, "both puts free");
+        let (d, g, _) = seed_race::<pageref::FrozenRef<Scripted, SkipFinalCas>>();
+        assert!(d && g, "both puts free");
+    }
 
     /// The paper's exchange: D's late claim swaps `ZERO` over the new
     /// incarnation's live count, which is lost (its owner's put would then
