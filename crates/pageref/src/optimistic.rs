@@ -54,9 +54,11 @@ const NAME: &str = "OptimisticRef";
 ///
 /// None observable: same encoding and results as upstream's
 /// `page_ref_add_unless` (a read of 0 is final; nothing revives it but
-/// `init`/`unfreeze`). A get on a page whose count is not 1 costs one failed
-/// CAS more than upstream's loop when its load would have been right, and one
-/// transaction less when the guess is right.
+/// `init`/`unfreeze`). Only the cost differs: when the guess is right the get
+/// is a single CAS; when it is wrong, the failed CAS takes the place of
+/// upstream's load (it returns the current value just the same, and leaves
+/// the line held exclusively for the retry). Under contention both still
+/// retry every time another CPU changes the count in between.
 ///
 /// `P` only selects planted bugs in the verification crate; the final-CAS
 /// ordering it carries does not apply (there is no final CAS).
