@@ -101,6 +101,24 @@ fn sticky_guard_threaded() {
     assert!(p.is_frozen() && p.count() == 0);
 }
 
+/// The headroom the sticky counter's docs state: from the highest garbage
+/// the guard leaves, `2^13` failing gets with the largest `nr`, all adding
+/// before any guard CAS lands, still stay below the help flag; one more
+/// could reach it. And the capacity sits just below the help flag.
+#[test]
+fn sticky_guard_headroom() {
+    let worst = (GUARD - 1) as u64 + (1u64 << 13) * MAX_NR as u64;
+    assert!(worst < HELP as u64);
+    assert!(worst + MAX_NR as u64 >= HELP as u64);
+    assert_eq!(<StickyRef as PageRef>::MAX_COUNT, HELP - 1);
+    assert_eq!(<LowBitRef as PageRef>::MAX_COUNT, i32::MAX as u32 / 2);
+    // The low bit's largest live raw word keeps bit 31 clear.
+    assert_eq!(
+        LowBitRef::<std::sync::atomic::AtomicU32>::new(i32::MAX as u32 / 2).raw() >> 31,
+        0
+    );
+}
+
 #[cfg(feature = "mutants")]
 mod raw_states {
     use super::*;
