@@ -128,10 +128,10 @@ pub type Frozen<P> = pageref::FrozenRef<LoomWord, P>;
 /// (frozen, sticky) or wraps around `u32::MAX` (low bit), racing the others'
 /// adds. Every get fails, every `count()` is 0, every value ever written is
 /// dead, the garbage stays bounded, and the guard terminates (loom reports a
-/// livelock as too many branches). 3 threads, preemption bound
-/// `BOUND_3_THREADS`.
+/// livelock as too many branches). 3 threads, preemption bound 5
+/// (`BOUND_3_THREADS_LARGE`).
 pub fn s08_overflow_guard<R: NearLimit>() -> Result<Passed, Failed> {
-    check(scenarios::BOUND_3_THREADS, || {
+    check(scenarios::BOUND_3_THREADS_LARGE, || {
         let p = loom::sync::Arc::new(LoomPage::new_free(R::near_limit(1)));
         let getter = |p: &LoomPage<R>| {
             assert!(!p.get(1024), "a get succeeded on a dead page");

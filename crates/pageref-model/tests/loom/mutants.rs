@@ -193,3 +193,101 @@ fn mutant_relaxed_final_cas_sticky_lowbit() {
         assert!(f.message.contains("Causality violation"), "{}", f.message);
     }
 }
+
+/// Every planted bug against every loom scenario it applies to, printed as
+/// a matrix for docs/verification.md (`caught` / `passes`). Not part of CI
+/// (it runs the passing models of each mutant in full):
+/// `cargo test -p pageref-model --test loom -- --ignored --nocapture mutant_matrix`.
+#[test]
+#[ignore]
+fn mutant_matrix() {
+    macro_rules! row {
+        ($name:expr, $ty:ty, [$($s:ident),+]) => {{
+            let mut cells = Vec::new();
+            $(
+                let cell = match $s::<$ty>() {
+                    Ok(_) => "passes".to_string(),
+                    Err(f) => format!("CAUGHT ({})", f.message.lines().next().unwrap_or("")),
+                };
+                cells.push(format!("{}: {}", stringify!($s), cell));
+            )+
+            println!("| {} | {} |", $name, cells.join("; "));
+        }};
+    }
+    // Scenario 13 only where a count() of 0 is final (classic encodings,
+    // sticky): on the frozen and low-bit schemes it fails by design.
+    macro_rules! all {
+        ($name:expr, $ty:ty) => {
+            row!(
+                $name,
+                $ty,
+                [
+                    s01_get_vs_last_put,
+                    s02_put_vs_put,
+                    s03_get_vs_freeze,
+                    s04_get_vs_unfreeze,
+                    s05_reuse_spurious_get,
+                    s06_request_b,
+                    s07_different_zeros,
+                    s09_seed,
+                    s10_publish_lookup_ordering,
+                    s11_count_never_garbage
+                ]
+            )
+        };
+        ($name:expr, $ty:ty, final_zero) => {
+            row!(
+                $name,
+                $ty,
+                [
+                    s01_get_vs_last_put,
+                    s02_put_vs_put,
+                    s03_get_vs_freeze,
+                    s04_get_vs_unfreeze,
+                    s05_reuse_spurious_get,
+                    s06_request_b,
+                    s07_different_zeros,
+                    s09_seed,
+                    s10_publish_lookup_ordering,
+                    s11_count_never_garbage,
+                    s13_zero_is_final
+                ]
+            )
+        };
+    }
+    all!("FreeStoresZero", Frozen<FreeStoresZero>);
+    all!("SkipFinalCas", Frozen<SkipFinalCas>);
+    all!("IgnoreFrozenBit", Frozen<IgnoreFrozenBit>);
+    all!("UndoByDecrement", Frozen<UndoByDecrement>);
+    all!("FreezeStoresZero", Frozen<FreezeStoresZero>);
+    all!("RelaxedFinal", Frozen<RelaxedFinal>);
+    all!("ClassicFetchAdd", ClassicRef<LoomWord, ClassicFetchAdd>, final_zero);
+    all!("OptimisticSkipZeroCheck", OptimisticRef<LoomWord, OptimisticSkipZeroCheck>, final_zero);
+    all!("StickyIgnoresHelp", StickyRef<LoomWord, StickyIgnoresHelp>, final_zero);
+    all!("StickyUncheckedHelp", StickyRef<LoomWord, StickyUncheckedHelp>, final_zero);
+    all!("StickyClaimBySwap", StickyRef<LoomWord, StickyClaimBySwap>, final_zero);
+    all!("StickyRelaxedFinal", StickyRef<LoomWord, RelaxedFinal>, final_zero);
+    all!("LowBitOddIncrement", LowBitRef<LoomWord, LowBitOddIncrement>);
+    all!("LowBitSkipFinalCas", LowBitRef<LoomWord, LowBitSkipFinalCas>);
+    all!("LowBitRelaxedFinal", LowBitRef<LoomWord, RelaxedFinal>);
+    for (name, r) in [
+        (
+            "GuardClearsBit",
+            s08_overflow_guard::<Frozen<GuardClearsBit>> as fn() -> _,
+        ),
+        (
+            "FreeStoresZero",
+            s08_overflow_guard::<Frozen<FreeStoresZero>>,
+        ),
+        (
+            "UndoByDecrement",
+            s08_overflow_guard::<Frozen<UndoByDecrement>>,
+        ),
+    ] {
+        let cell = match r() {
+            Ok(_) => "passes".to_string(),
+            Err(f) => format!("CAUGHT ({})", f.message.lines().next().unwrap_or("")),
+        };
+        println!("| {name} | s08_overflow_guard: {cell} |");
+    }
+}
