@@ -32,6 +32,34 @@ fn live(scheme: Scheme, bug: Bug) -> PageModel {
     )
 }
 
+/// Two owners (count 2, both put, one migrates first), a getter of 1 (three
+/// rounds) and a getter of 2 (two rounds): 4 threads from a live page.
+fn live4(scheme: Scheme) -> PageModel {
+    model(
+        scheme,
+        Bug::None,
+        Start::Live,
+        vec![
+            Role::Owner { migrate: true },
+            Role::Owner { migrate: false },
+            Role::Getter { nr: 1, rounds: 3 },
+            Role::Getter { nr: 2, rounds: 2 },
+        ],
+    )
+}
+
+/// Frozen bit, 4 threads from a live page with two owners.
+#[test]
+fn frozen_live_4_threads() {
+    verified("frozen, live start, 4 threads", live4(Scheme::Frozen));
+}
+
+/// Classic, 4 threads from a live page with two owners.
+#[test]
+fn classic_live_4_threads() {
+    verified("classic, live start, 4 threads", live4(Scheme::Classic));
+}
+
 /// A free page with garbage just below the guard: an allocator and three
 /// getters pinning `nr` each (two rounds): 4 threads.
 fn near_guard(bug: Bug, nr: u8) -> PageModel {
