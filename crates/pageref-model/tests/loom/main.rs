@@ -185,3 +185,38 @@ macro_rules! guard_test {
 mod s08_overflow_guard {
     for_each_guarded_scheme!(guard_test,);
 }
+
+/// The frozen-bit and low-bit schemes do not promise scenario 13: a
+/// `count()` that reads the transient zero reports 0, and a getter may then
+/// revive the count (documented on both types). The model must find that
+/// execution; this also shows scenario 13 can fail.
+mod s13_zero_is_final_not_promised {
+    fn expect_revival(what: &str, r: Result<super::Passed, super::Failed>) {
+        match r {
+            Ok(_) => panic!("{what}: expected a count() of 0 followed by a successful get"),
+            Err(f) => {
+                assert!(
+                    f.message
+                        .contains("count() returned 0, then a try_get succeeded"),
+                    "{what}: {}",
+                    f.message
+                );
+                println!("{what}: as documented, a transient-zero count() is not final\n{f}");
+            }
+        }
+    }
+    #[test]
+    fn frozen() {
+        expect_revival(
+            "s13 on frozen",
+            super::scenarios::s13_zero_is_final::<pageref::FrozenRef<super::LoomWord>>(),
+        );
+    }
+    #[test]
+    fn lowbit() {
+        expect_revival(
+            "s13 on lowbit",
+            super::scenarios::s13_zero_is_final::<pageref::LowBitRef<super::LoomWord>>(),
+        );
+    }
+}
