@@ -62,7 +62,6 @@ impl<A: AtomicWord, P: Policy> FrozenRef<A, P> {
 
     /// Resets garbage to plain `FROZEN_BIT` while the observed value is at or
     /// above the guard limit; stops at its first successful CAS (v5).
-    #[cold]
     fn run_overflow_guard(&self, mut seen: u32) {
         // Never clear the bit: the target is FROZEN_BIT itself (the mutant
         // clears it, to show the checkers notice).
@@ -84,6 +83,36 @@ impl<A: AtomicWord, P: Policy> FrozenRef<A, P> {
                 Ok(_) => break,
                 Err(now) => seen = now,
             }
+        }
+    }
+
+    /// The rest of a failed try_get, kept out of line so that a successful
+    /// get is one `fetch_add` and one sign test: the overflow check, and the
+    /// overflow guard once the garbage reaches [`GUARD_LIMIT`](crate::GUARD_LIMIT).
+    #[cold]
+    #[inline(never)]
+    #[track_caller]
+    fn get_failed(&self, old: u32, nr: u32) {
+        if check::ENABLED && !state::is_frozen(old) {
+            // Live count grew into the bit: the object now reads as frozen
+            // while it has holders. Unchecked, this get reports failure, the
+            // object can never be freed (leak), and the holders' puts trip
+            // nothing but keep it frozen.
+            misuse(
+                NAME,
+                "add_unless_frozen",
+                "count would exceed i32::MAX",
+                old,
+            )
+        }
+        if P::MUTATION == Mutation::UndoByDecrement {
+            // ORDERING: Relaxed; the mutant's undo, as in the RFC's shape.
+            self.word.fetch_sub(nr, Ordering::Relaxed);
+            return;
+        }
+        let new = old.wrapping_add(nr);
+        if state::guard_fires(new) {
+            self.run_overflow_guard(new);
         }
     }
 
@@ -290,7 +319,6 @@ impl<A: AtomicWord, P: Policy> PageRef for FrozenRef<A, P> {
         // *our* add: a successful get is balanced by a Release put, and a
         // failed one only changes garbage under the bit.
         let old = self.word.fetch_add(nr, Ordering::Acquire);
-        let new = old.wrapping_add(nr);
         if state::add_succeeds(old, nr) {
             if check::ENABLED && state::is_frozen(old) {
                 misuse(
@@ -302,26 +330,8 @@ impl<A: AtomicWord, P: Policy> PageRef for FrozenRef<A, P> {
             }
             return true;
         }
-        if check::ENABLED && !state::is_frozen(old) {
-            // Live count grew into the bit: the object now reads as frozen
-            // while it has holders. Unchecked, this get reports failure, the
-            // object can never be freed (leak), and the holders' puts trip
-            // nothing but keep it frozen.
-            misuse(
-                NAME,
-                "add_unless_frozen",
-                "count would exceed i32::MAX",
-                old,
-            )
-        }
-        if P::MUTATION == Mutation::UndoByDecrement {
-            // ORDERING: Relaxed; the mutant's undo, as in the RFC's shape.
-            self.word.fetch_sub(nr, Ordering::Relaxed);
-            return false;
-        }
-        if state::guard_fires(new) {
-            self.run_overflow_guard(new);
-        }
+        // Out of line: the fast path is the fetch_add and one sign test.
+        self.get_failed(old, nr);
         false
     }
 
