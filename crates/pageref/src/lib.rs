@@ -91,6 +91,7 @@ mod optimistic;
 pub mod policy;
 pub mod state;
 mod sticky;
+mod zero_dead;
 
 pub use atomic::AtomicWord;
 pub use classic::ClassicRef;
