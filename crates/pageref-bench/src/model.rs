@@ -50,6 +50,14 @@ fn read<R: PageRef>(cache: &PageCache<R>, l: &mut ModelLocal, offset: u64) {
     std::hint::black_box(&l.buf);
 }
 
+/// Adds a reader's short reads, re-check retries and misses to the tally
+/// (every model workload reports them the same way).
+fn tally_reads(l: &ModelLocal, t: &mut Tally) {
+    t.short_reads += l.short;
+    t.retries += l.stats.retries;
+    t.misses += l.stats.misses;
+}
+
 fn model_bugs<R: PageRef>(cache: &PageCache<R>, t: &mut Tally) {
     let r = cache.reports();
     t.bad_frees += r.double_free + r.bad_page;
@@ -95,10 +103,9 @@ impl<R: PageRef> Workload for Pread<R> {
         read(&self.cache, l, l.offset);
     }
     fn finish(&self, l: ModelLocal, t: &mut Tally) {
+        // A failed get on a page nobody freezes is a bug here.
         t.failed_gets += l.stats.failed_gets;
-        t.short_reads += l.short;
-        t.retries += l.stats.retries;
-        t.misses += l.stats.misses;
+        tally_reads(&l, t);
     }
     fn check_after(&self, t: &mut Tally) {
         model_bugs(&self.cache, t);
@@ -143,10 +150,9 @@ impl<R: PageRef> Workload for Spread<R> {
         read(&self.cache, l, l.offset);
     }
     fn finish(&self, l: ModelLocal, t: &mut Tally) {
+        // A failed get on a page nobody freezes is a bug here.
         t.failed_gets += l.stats.failed_gets;
-        t.short_reads += l.short;
-        t.retries += l.stats.retries;
-        t.misses += l.stats.misses;
+        tally_reads(&l, t);
     }
     fn check_after(&self, t: &mut Tally) {
         model_bugs(&self.cache, t);
@@ -198,10 +204,9 @@ impl<R: PageRef> Workload for Churn<R> {
         read(&self.cache, l, (index * PAGE_SIZE) as u64);
     }
     fn finish(&self, l: ModelLocal, t: &mut Tally) {
+        // Pages are frozen under the readers: failed gets are legal.
         t.expected_failures += l.stats.failed_gets;
-        t.short_reads += l.short;
-        t.retries += l.stats.retries;
-        t.misses += l.stats.misses;
+        tally_reads(&l, t);
     }
     fn background(&self, stop: &AtomicBool, _t: &mut Tally) {
         let mut i = 0u64;
