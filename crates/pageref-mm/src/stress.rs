@@ -724,7 +724,7 @@ macro_rules! schemes {
 schemes! {
     "classic" => ClassicRef,
     "frozen" => FrozenRef,
-    "frozen-relaxed" => FrozenRef<core::sync::atomic::AtomicU32, RelaxedFinal>,
+    "frozen-posted" => FrozenRef<core::sync::atomic::AtomicU32, RelaxedFinal>,
     "optimistic" => OptimisticRef,
     "sticky" => StickyRef,
     "lowbit" => LowBitRef,
