@@ -322,7 +322,7 @@ impl SchemeVisitor for Measure<'_> {
         match self.kind {
             Kind::GetPut => self.run(&GetPut::<R>::new(self.critical, self.parallel)),
             Kind::Pread => self.run(&model::Pread::<R>::new()),
-            Kind::Spread => self.run(&model::Spread::<R>::new(self.threads)),
+            Kind::Spread => self.run(&model::Pread::<R>::per_thread(self.threads)),
             Kind::Churn => self.run(&model::Churn::<R>::new()),
             Kind::KernelPread | Kind::KernelPreadOwn => {
                 unreachable!("kernel workloads are scheme-independent")

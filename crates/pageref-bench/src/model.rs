@@ -63,66 +63,34 @@ fn model_bugs<R: PageRef>(cache: &PageCache<R>, t: &mut Tally) {
     t.bad_frees += r.double_free + r.bad_page;
 }
 
-/// `pread`: every thread reads 64 bytes at offset 0 of the same file —
-/// lookup, `try_get`, re-check, copy, put — on one shared page.
+/// `pread` and `spread`: every thread reads 64 bytes through the page-cache
+/// model's read path — lookup, `try_get`, re-check, copy, put.
 ///
-/// Nothing freezes the page, so a failed get is a bug.
+/// * `pread` ([`Pread::new`]): all threads at offset 0 of the same file,
+///   one shared page (the series' benchmark);
+/// * `spread` ([`Pread::per_thread`]): thread `t` on its own page (index
+///   `t * SPREAD_STRIDE`): the same path with no sharing, the control.
+///
+/// Nothing freezes the pages, so a failed get is a bug.
 pub struct Pread<R: PageRef> {
     cache: PageCache<R>,
+    /// Bytes between two threads' offsets: 0 = one shared page.
+    stride: u64,
 }
 
 impl<R: PageRef> Pread<R> {
-    /// A one-page file, already cached.
+    /// `pread`: a one-page file, already cached, shared by every thread.
     pub fn new() -> Self {
-        let cache = PageCache::new(CacheConfig {
-            files: 1,
-            pages_per_file: 1,
-            arena_pages: 2,
-            page_size: PAGE_SIZE,
-        });
-        let mut l = local(0, 0);
-        read(&cache, &mut l, 0);
-        assert_eq!(l.short, 0, "the model could not fill its page");
-        Pread { cache }
+        Self::with_pages(1, 0)
     }
-}
 
-impl<R: PageRef> Default for Pread<R> {
-    fn default() -> Self {
-        Self::new()
+    /// `spread`: a file with a cached page for each of `threads` threads,
+    /// their page structs [`SPREAD_STRIDE`] apart in the arena.
+    pub fn per_thread(threads: usize) -> Self {
+        Self::with_pages(threads * SPREAD_STRIDE, (SPREAD_STRIDE * PAGE_SIZE) as u64)
     }
-}
 
-impl<R: PageRef> Workload for Pread<R> {
-    type Local = ModelLocal;
-    fn local(&self, tid: usize) -> ModelLocal {
-        local(0, tid)
-    }
-    #[inline]
-    fn step(&self, l: &mut ModelLocal) {
-        read(&self.cache, l, l.offset);
-    }
-    fn finish(&self, l: ModelLocal, t: &mut Tally) {
-        // A failed get on a page nobody freezes is a bug here.
-        t.failed_gets += l.stats.failed_gets;
-        tally_reads(&l, t);
-    }
-    fn check_after(&self, t: &mut Tally) {
-        model_bugs(&self.cache, t);
-    }
-}
-
-/// `spread`: thread `t` reads 64 bytes of its own page (index
-/// `t * SPREAD_STRIDE` of one file): the same path with no sharing.
-pub struct Spread<R: PageRef> {
-    cache: PageCache<R>,
-}
-
-impl<R: PageRef> Spread<R> {
-    /// A file with a cached page for each of `threads` threads, their page
-    /// structs [`SPREAD_STRIDE`] apart in the arena.
-    pub fn new(threads: usize) -> Self {
-        let pages = threads * SPREAD_STRIDE;
+    fn with_pages(pages: usize, stride: u64) -> Self {
         let cache = PageCache::new(CacheConfig {
             files: 1,
             pages_per_file: pages,
@@ -136,14 +104,20 @@ impl<R: PageRef> Spread<R> {
             read(&cache, &mut l, (i * PAGE_SIZE) as u64);
         }
         assert_eq!(l.short, 0, "the model could not fill its pages");
-        Spread { cache }
+        Pread { cache, stride }
     }
 }
 
-impl<R: PageRef> Workload for Spread<R> {
+impl<R: PageRef> Default for Pread<R> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<R: PageRef> Workload for Pread<R> {
     type Local = ModelLocal;
     fn local(&self, tid: usize) -> ModelLocal {
-        local((tid * SPREAD_STRIDE * PAGE_SIZE) as u64, tid)
+        local(tid as u64 * self.stride, tid)
     }
     #[inline]
     fn step(&self, l: &mut ModelLocal) {
@@ -281,7 +255,7 @@ mod tests {
         let c = Cores::detect();
         let s = run_iterations(&Pread::<pageref::FrozenRef>::new(), 200, &c);
         assert_eq!(s.tally.bugs(), 0, "{:?}", s.tally);
-        let w = Spread::<pageref::ClassicRef>::new(3);
+        let w = Pread::<pageref::ClassicRef>::per_thread(3);
         let s = run_iterations(&w, 200, &c);
         assert_eq!(s.tally.bugs(), 0, "{:?}", s.tally);
         assert_eq!(s.tally.misses, 0);
