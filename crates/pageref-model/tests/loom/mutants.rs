@@ -71,10 +71,7 @@ fn mutant_ignore_frozen_bit() {
 fn mutant_guard_clears_bit() {
     caught(
         "GuardClearsBit",
-        &[(
-            "s08_overflow_guard",
-            s08_overflow_guard::<Frozen<GuardClearsBit>>,
-        )],
+        runs!(Frozen<GuardClearsBit>: s08_overflow_guard),
     );
 }
 
