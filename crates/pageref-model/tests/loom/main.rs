@@ -7,6 +7,7 @@
 //! counterexample is printed). Run with `--nocapture` to see execution
 //! counts, run times and the counterexample tables.
 
+mod lkmm_counterparts;
 #[path = "../common/near_limit.rs"]
 mod near_limit;
 mod scenarios;
