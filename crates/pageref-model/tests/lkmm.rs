@@ -4,7 +4,7 @@
 //! `litmus/run` runs each test and compares herd7's verdict (Never,
 //! Sometimes, Always) and its data-race flag with the `Result:` line the
 //! test records; any mismatch fails [`litmus_tests_give_their_expected_verdicts`].
-//! The 44 tests take about 35 s of herd7 time on the 2-core development VM
+//! The 46 tests take about 35 s of herd7 time on the 2-core development VM
 //! (two at a time; most take under a second, the two "different zeros"
 //! tests about 10–20 s each), plus about 2 minutes once per machine to
 //! build herd7 through `../shared/tools/lkmm/get-herd7`. See `docs/lkmm.md`.
