@@ -4,10 +4,11 @@
 //! `litmus/run` runs each test and compares herd7's verdict (Never,
 //! Sometimes, Always) and its data-race flag with the `Result:` line the
 //! test records; any mismatch fails [`litmus_tests_give_their_expected_verdicts`].
-//! The 46 tests take about 35 s of herd7 time on the 2-core development VM
-//! (two at a time; most take under a second, the two "different zeros"
-//! tests about 10–20 s each), plus about 2 minutes once per machine to
-//! build herd7 through `../shared/tools/lkmm/get-herd7`. See `docs/lkmm.md`.
+//! The 46 tests take about 30 s on the 2-core development VM when it is
+//! quiet (two herd7 runs at a time, 37 s of CPU in all; most tests take
+//! under a second, the two "different zeros" tests about 10 s each), plus
+//! about 2 minutes once per machine to build herd7 through
+//! `../shared/tools/lkmm/get-herd7`. See `docs/lkmm.md`.
 //!
 //! Where herd7 or the LKMM model files cannot be found (a fresh clone
 //! without `../shared/tools/lkmm`, no `$HERD7`/`$LKMM_DIR`, no herd7 on
