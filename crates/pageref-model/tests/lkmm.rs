@@ -4,7 +4,7 @@
 //! `litmus/run` runs each test and compares herd7's verdict (Never,
 //! Sometimes, Always) and its data-race flag with the `Result:` line the
 //! test records; any mismatch fails [`litmus_tests_give_their_expected_verdicts`].
-//! The 46 tests take about 30 s on the 2-core development VM when it is
+//! The 47 tests take about 30 s on the 2-core development VM when it is
 //! quiet (two herd7 runs at a time, 37 s of CPU in all; most tests take
 //! under a second, the two "different zeros" tests about 10 s each), plus
 //! about 2 minutes once per machine to build herd7 through
