@@ -17,6 +17,11 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::sync::Mutex;
+
+/// One `litmus/run` at a time: on a machine without herd7 yet, two runs
+/// would both start building it into the same cache.
+static RUNNER: Mutex<()> = Mutex::new(());
 
 fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -28,6 +33,7 @@ fn under_ci() -> bool {
 
 /// Runs `litmus/run` with `args`; `None` when python3 is missing outside CI.
 fn litmus_run(args: &[&str]) -> Option<Output> {
+    let _one_at_a_time = RUNNER.lock().unwrap_or_else(|e| e.into_inner());
     let script = repo_root().join("litmus").join("run");
     match Command::new("python3").arg(&script).args(args).output() {
         Ok(out) => Some(out),
