@@ -155,7 +155,7 @@ pub struct Traced<A, T> {
     threads: PhantomData<fn() -> T>,
 }
 
-impl<A: AtomicWord, T: ThreadIndex> Traced<A, T> {
+impl<A: AtomicWord<Value = u32>, T: ThreadIndex> Traced<A, T> {
     fn latest(&self) -> u32 {
         // ORDERING: Relaxed; the shadow is only touched by the one OS thread
         // that runs all model threads (see the type's docs).
@@ -197,7 +197,9 @@ fn ord(o: Ordering) -> &'static str {
     }
 }
 
-impl<A: AtomicWord, T: ThreadIndex> AtomicWord for Traced<A, T> {
+impl<A: AtomicWord<Value = u32>, T: ThreadIndex> AtomicWord for Traced<A, T> {
+    type Value = u32;
+
     fn new(v: u32) -> Self {
         Traced {
             inner: A::new(v),
@@ -244,13 +246,6 @@ impl<A: AtomicWord, T: ThreadIndex> AtomicWord for Traced<A, T> {
         old
     }
 
-    fn fetch_or(&self, v: u32, order: Ordering) -> u32 {
-        let old = self.inner.fetch_or(v, order);
-        let op = format!("fetch_or({v:#x}, {})", ord(order));
-        self.record(op, old, Some(old | v), true);
-        old
-    }
-
     fn fetch_and(&self, v: u32, order: Ordering) -> u32 {
         let old = self.inner.fetch_and(v, order);
         let op = format!("fetch_and({v:#x}, {})", ord(order));
@@ -283,9 +278,17 @@ impl<A: AtomicWord, T: ThreadIndex> AtomicWord for Traced<A, T> {
         self.log_cas("cas_weak", current, new, success, failure, r);
         r
     }
+
+    fn fence(order: Ordering) {
+        A::fence(order);
+        push(Event {
+            thread: T::current(),
+            what: What::Note(format!("fence({})", ord(order))),
+        });
+    }
 }
 
-impl<A: AtomicWord, T: ThreadIndex> Traced<A, T> {
+impl<A: AtomicWord<Value = u32>, T: ThreadIndex> Traced<A, T> {
     fn log_cas(
         &self,
         name: &str,

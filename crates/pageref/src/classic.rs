@@ -21,12 +21,12 @@ const NAME: &str = "ClassicRef";
 ///
 /// `P` only selects planted bugs in the verification crate; the final-CAS
 /// ordering it carries does not apply (there is no final CAS).
-pub struct ClassicRef<A: AtomicWord = AtomicU32, P: Policy = AcquireFinal> {
+pub struct ClassicRef<A: AtomicWord<Value = u32> = AtomicU32, P: Policy = AcquireFinal> {
     word: A,
     policy: PhantomData<fn() -> P>,
 }
 
-impl<A: AtomicWord, P: Policy> ClassicRef<A, P> {
+impl<A: AtomicWord<Value = u32>, P: Policy> ClassicRef<A, P> {
     #[inline]
     fn from_word(word: A) -> Self {
         ClassicRef {
@@ -36,7 +36,7 @@ impl<A: AtomicWord, P: Policy> ClassicRef<A, P> {
     }
 }
 
-impl<A: AtomicWord, P: Policy> PageRef for ClassicRef<A, P> {
+impl<A: AtomicWord<Value = u32>, P: Policy> PageRef for ClassicRef<A, P> {
     const NAME: &'static str = "classic";
     zero_dead::zero_dead_page_ref_methods!(NAME);
 
@@ -70,7 +70,7 @@ impl<A: AtomicWord, P: Policy> PageRef for ClassicRef<A, P> {
     }
 }
 
-impl<A: AtomicWord, P: Policy> fmt::Debug for ClassicRef<A, P> {
+impl<A: AtomicWord<Value = u32>, P: Policy> fmt::Debug for ClassicRef<A, P> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClassicRef")
             .field("raw", &self.raw())

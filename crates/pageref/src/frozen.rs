@@ -31,12 +31,12 @@ const NAME: &str = "FrozenRef";
 /// `A` is the atomic word (see [`AtomicWord`]); `P` selects the ordering of
 /// the final CAS ([`AcquireFinal`], the default, or the posted
 /// [`RelaxedFinal`](crate::RelaxedFinal)).
-pub struct FrozenRef<A: AtomicWord = AtomicU32, P: Policy = AcquireFinal> {
+pub struct FrozenRef<A: AtomicWord<Value = u32> = AtomicU32, P: Policy = AcquireFinal> {
     word: A,
     policy: PhantomData<fn() -> P>,
 }
 
-impl<A: AtomicWord, P: Policy> FrozenRef<A, P> {
+impl<A: AtomicWord<Value = u32>, P: Policy> FrozenRef<A, P> {
     #[inline]
     fn with_raw(raw: u32) -> Self {
         FrozenRef {
@@ -145,7 +145,7 @@ impl<A: AtomicWord, P: Policy> FrozenRef<A, P> {
     }
 }
 
-impl<A: AtomicWord, P: Policy> PageRef for FrozenRef<A, P> {
+impl<A: AtomicWord<Value = u32>, P: Policy> PageRef for FrozenRef<A, P> {
     const NAME: &'static str = "frozen";
     const MAX_COUNT: u32 = MAX_COUNT;
 
@@ -372,7 +372,7 @@ impl<A: AtomicWord, P: Policy> PageRef for FrozenRef<A, P> {
     }
 }
 
-impl<A: AtomicWord, P: Policy> fmt::Debug for FrozenRef<A, P> {
+impl<A: AtomicWord<Value = u32>, P: Policy> fmt::Debug for FrozenRef<A, P> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let raw = self.raw();
         f.debug_struct("FrozenRef")

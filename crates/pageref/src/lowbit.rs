@@ -80,12 +80,12 @@ const TOO_MANY: &str = "count would exceed MAX_COUNT (2^30 - 1)";
 ///
 /// `A` is the atomic word; `P` selects the ordering of the final `0 -> 1`
 /// CAS ([`AcquireFinal`] by default; see [`Policy::FINAL_CAS`]).
-pub struct LowBitRef<A: AtomicWord = AtomicU32, P: Policy = AcquireFinal> {
+pub struct LowBitRef<A: AtomicWord<Value = u32> = AtomicU32, P: Policy = AcquireFinal> {
     word: A,
     policy: PhantomData<fn() -> P>,
 }
 
-impl<A: AtomicWord, P: Policy> LowBitRef<A, P> {
+impl<A: AtomicWord<Value = u32>, P: Policy> LowBitRef<A, P> {
     /// The dead flag, bit 0 of the raw word.
     pub const DEAD_BIT: u32 = DEAD;
 
@@ -146,7 +146,7 @@ impl<A: AtomicWord, P: Policy> LowBitRef<A, P> {
     }
 }
 
-impl<A: AtomicWord, P: Policy> PageRef for LowBitRef<A, P> {
+impl<A: AtomicWord<Value = u32>, P: Policy> PageRef for LowBitRef<A, P> {
     const NAME: &'static str = "lowbit";
     const MAX_COUNT: u32 = MAX;
 
@@ -340,7 +340,7 @@ impl<A: AtomicWord, P: Policy> PageRef for LowBitRef<A, P> {
     }
 }
 
-impl<A: AtomicWord, P: Policy> fmt::Debug for LowBitRef<A, P> {
+impl<A: AtomicWord<Value = u32>, P: Policy> fmt::Debug for LowBitRef<A, P> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let raw = self.raw();
         let mut d = f.debug_struct("LowBitRef");

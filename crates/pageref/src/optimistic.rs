@@ -61,12 +61,12 @@ const NAME: &str = "OptimisticRef";
 ///
 /// `P` only selects planted bugs in the verification crate; the final-CAS
 /// ordering it carries does not apply (there is no final CAS).
-pub struct OptimisticRef<A: AtomicWord = AtomicU32, P: Policy = AcquireFinal> {
+pub struct OptimisticRef<A: AtomicWord<Value = u32> = AtomicU32, P: Policy = AcquireFinal> {
     word: A,
     policy: PhantomData<fn() -> P>,
 }
 
-impl<A: AtomicWord, P: Policy> OptimisticRef<A, P> {
+impl<A: AtomicWord<Value = u32>, P: Policy> OptimisticRef<A, P> {
     #[inline]
     fn from_word(word: A) -> Self {
         OptimisticRef {
@@ -89,7 +89,7 @@ impl<A: AtomicWord, P: Policy> OptimisticRef<A, P> {
     }
 }
 
-impl<A: AtomicWord, P: Policy> PageRef for OptimisticRef<A, P> {
+impl<A: AtomicWord<Value = u32>, P: Policy> PageRef for OptimisticRef<A, P> {
     const NAME: &'static str = "optimistic";
     zero_dead::zero_dead_page_ref_methods!(NAME);
 
@@ -126,7 +126,7 @@ impl<A: AtomicWord, P: Policy> PageRef for OptimisticRef<A, P> {
     }
 }
 
-impl<A: AtomicWord, P: Policy> fmt::Debug for OptimisticRef<A, P> {
+impl<A: AtomicWord<Value = u32>, P: Policy> fmt::Debug for OptimisticRef<A, P> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let raw = self.raw();
         f.debug_struct("OptimisticRef")

@@ -108,12 +108,12 @@ const TOO_MANY: &str = "count would exceed MAX_COUNT (2^30 - 1)";
 /// `A` is the atomic word; `P` selects the ordering of the final `0 ->
 /// ZERO_FLAG` CAS and of the claim ([`AcquireFinal`] by default; see
 /// [`Policy::FINAL_CAS`]).
-pub struct StickyRef<A: AtomicWord = AtomicU32, P: Policy = AcquireFinal> {
+pub struct StickyRef<A: AtomicWord<Value = u32> = AtomicU32, P: Policy = AcquireFinal> {
     word: A,
     policy: PhantomData<fn() -> P>,
 }
 
-impl<A: AtomicWord, P: Policy> StickyRef<A, P> {
+impl<A: AtomicWord<Value = u32>, P: Policy> StickyRef<A, P> {
     /// The zero (dead/frozen) flag, bit 31.
     pub const ZERO_FLAG: u32 = ZERO;
     /// The help flag, bit 30.
@@ -263,7 +263,7 @@ impl<A: AtomicWord, P: Policy> StickyRef<A, P> {
     }
 }
 
-impl<A: AtomicWord, P: Policy> PageRef for StickyRef<A, P> {
+impl<A: AtomicWord<Value = u32>, P: Policy> PageRef for StickyRef<A, P> {
     const NAME: &'static str = "sticky";
     const MAX_COUNT: u32 = MAX;
 
@@ -467,7 +467,7 @@ impl<A: AtomicWord, P: Policy> PageRef for StickyRef<A, P> {
     }
 }
 
-impl<A: AtomicWord, P: Policy> fmt::Debug for StickyRef<A, P> {
+impl<A: AtomicWord<Value = u32>, P: Policy> fmt::Debug for StickyRef<A, P> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let raw = self.raw();
         let mut d = f.debug_struct("StickyRef");

@@ -12,7 +12,7 @@ use crate::state::MAX_COUNT;
 use crate::AtomicWord;
 
 /// A live counter holding `count`; always checked (constructors are not hot).
-pub(crate) fn new<A: AtomicWord>(name: &str, count: u32) -> A {
+pub(crate) fn new<A: AtomicWord<Value = u32>>(name: &str, count: u32) -> A {
     if count == 0 || count > MAX_COUNT {
         check::bad_arg(name, "new", "count must be in 1..=i32::MAX", "count", count)
     }
@@ -55,14 +55,14 @@ pub(crate) fn check_get(name: &str, c: u32, nr: u32) {
 }
 
 #[inline]
-pub(crate) fn raw<A: AtomicWord>(word: &A) -> u32 {
+pub(crate) fn raw<A: AtomicWord<Value = u32>>(word: &A) -> u32 {
     // ORDERING: Relaxed, like atomic_read(): a snapshot that is stale at
     // once; callers that act on it hold a reference or a lock.
     word.load(Ordering::Relaxed)
 }
 
 #[track_caller]
-pub(crate) fn init<A: AtomicWord>(word: &A, name: &str) {
+pub(crate) fn init<A: AtomicWord<Value = u32>>(word: &A, name: &str) {
     if check::ENABLED {
         // ORDERING: Relaxed; debug-only plausibility read.
         let old = word.load(Ordering::Relaxed);
@@ -76,14 +76,14 @@ pub(crate) fn init<A: AtomicWord>(word: &A, name: &str) {
     word.store(1, Ordering::Release);
 }
 
-pub(crate) fn set_frozen<A: AtomicWord>(word: &A) {
+pub(crate) fn set_frozen<A: AtomicWord<Value = u32>>(word: &A) {
     // ORDERING: Relaxed; exclusive owner, a dead value publishes nothing.
     word.store(0, Ordering::Relaxed);
 }
 
 #[inline]
 #[track_caller]
-pub(crate) fn add<A: AtomicWord>(word: &A, name: &str, nr: u32) {
+pub(crate) fn add<A: AtomicWord<Value = u32>>(word: &A, name: &str, nr: u32) {
     check::nr(name, "add", nr);
     // ORDERING: Relaxed; the caller holds a reference (as Arc::clone).
     let old = word.fetch_add(nr, Ordering::Relaxed);
@@ -92,7 +92,7 @@ pub(crate) fn add<A: AtomicWord>(word: &A, name: &str, nr: u32) {
 
 #[inline]
 #[track_caller]
-pub(crate) fn sub<A: AtomicWord>(word: &A, name: &str, nr: u32) {
+pub(crate) fn sub<A: AtomicWord<Value = u32>>(word: &A, name: &str, nr: u32) {
     check::nr(name, "sub", nr);
     // ORDERING: Release (stronger than the kernel's unordered void op):
     // uses of the dropped references happen before the eventual free.
@@ -110,7 +110,7 @@ pub(crate) fn sub<A: AtomicWord>(word: &A, name: &str, nr: u32) {
 
 #[inline]
 #[track_caller]
-pub(crate) fn inc_return<A: AtomicWord>(word: &A, name: &str) -> u32 {
+pub(crate) fn inc_return<A: AtomicWord<Value = u32>>(word: &A, name: &str) -> u32 {
     // ORDERING: AcqRel (kernel: fully ordered value-returning RMW).
     let old = word.fetch_add(1, Ordering::AcqRel);
     check_add_live(name, "inc_return", old, 1);
@@ -119,7 +119,7 @@ pub(crate) fn inc_return<A: AtomicWord>(word: &A, name: &str) -> u32 {
 
 #[inline]
 #[track_caller]
-pub(crate) fn sub_return<A: AtomicWord>(word: &A, name: &str, nr: u32) -> u32 {
+pub(crate) fn sub_return<A: AtomicWord<Value = u32>>(word: &A, name: &str, nr: u32) -> u32 {
     check::nr(name, "sub_return", nr);
     // ORDERING: AcqRel (kernel: fully ordered value-returning RMW).
     let old = word.fetch_sub(nr, Ordering::AcqRel);
@@ -137,7 +137,7 @@ pub(crate) fn sub_return<A: AtomicWord>(word: &A, name: &str, nr: u32) -> u32 {
 
 #[inline]
 #[track_caller]
-pub(crate) fn sub_and_test<A: AtomicWord>(word: &A, name: &str, nr: u32) -> bool {
+pub(crate) fn sub_and_test<A: AtomicWord<Value = u32>>(word: &A, name: &str, nr: u32) -> bool {
     check::nr(name, "sub_and_test", nr);
     // ORDERING: AcqRel (kernel: fully ordered). Release: our accesses
     // happen before the free. Acquire: the thread that reaches 0 frees,
@@ -150,7 +150,7 @@ pub(crate) fn sub_and_test<A: AtomicWord>(word: &A, name: &str, nr: u32) -> bool
 
 #[inline]
 #[track_caller]
-pub(crate) fn freeze<A: AtomicWord>(word: &A, name: &str, expected: u32) -> bool {
+pub(crate) fn freeze<A: AtomicWord<Value = u32>>(word: &A, name: &str, expected: u32) -> bool {
     check::count_arg(name, "freeze", expected);
     // ORDERING: Acquire on success; the freezer becomes the exclusive owner
     // and must see the holders' accesses (their Release puts head release
@@ -161,7 +161,7 @@ pub(crate) fn freeze<A: AtomicWord>(word: &A, name: &str, expected: u32) -> bool
 
 #[inline]
 #[track_caller]
-pub(crate) fn unfreeze<A: AtomicWord>(word: &A, name: &str, count: u32) {
+pub(crate) fn unfreeze<A: AtomicWord<Value = u32>>(word: &A, name: &str, count: u32) {
     check::count_arg(name, "unfreeze", count);
     if check::ENABLED {
         // ORDERING: Relaxed; debug-only plausibility read.

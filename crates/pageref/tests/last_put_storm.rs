@@ -185,6 +185,7 @@ static HELPS: AtomicUsize = AtomicUsize::new(0);
 static CLAIMS: AtomicUsize = AtomicUsize::new(0);
 
 impl AtomicWord for Counting {
+    type Value = u32;
     fn new(v: u32) -> Self {
         Counting {
             word: std::sync::atomic::AtomicU32::new(v),
@@ -205,9 +206,6 @@ impl AtomicWord for Counting {
     fn fetch_sub(&self, v: u32, o: Ordering) -> u32 {
         self.word.fetch_sub(v, o)
     }
-    fn fetch_or(&self, v: u32, o: Ordering) -> u32 {
-        self.word.fetch_or(v, o)
-    }
     fn fetch_and(&self, v: u32, o: Ordering) -> u32 {
         CLAIMS.fetch_add(1, Ordering::Relaxed);
         self.word.fetch_and(v, o)
@@ -221,6 +219,9 @@ impl AtomicWord for Counting {
     }
     fn compare_exchange_weak(&self, c: u32, n: u32, s: Ordering, f: Ordering) -> Result<u32, u32> {
         self.compare_exchange(c, n, s, f)
+    }
+    fn fence(o: Ordering) {
+        std::sync::atomic::fence(o)
     }
 }
 

@@ -25,7 +25,6 @@ enum Op {
     /// The sticky counter's help-flag claim: `fetch_and` (or, in the
     /// planted bug, `swap`).
     Claim,
-    Other,
 }
 
 struct Sched {
@@ -87,6 +86,7 @@ fn step<T>(op: Op, f: impl FnOnce() -> T) -> T {
 struct Scripted(std::sync::atomic::AtomicU32);
 
 impl AtomicWord for Scripted {
+    type Value = u32;
     fn new(v: u32) -> Self {
         Scripted(std::sync::atomic::AtomicU32::new(v))
     }
@@ -105,9 +105,6 @@ impl AtomicWord for Scripted {
     fn fetch_sub(&self, v: u32, o: Ordering) -> u32 {
         step(Op::FetchSub, || self.0.fetch_sub(v, o))
     }
-    fn fetch_or(&self, v: u32, o: Ordering) -> u32 {
-        step(Op::Other, || self.0.fetch_or(v, o))
-    }
     fn fetch_and(&self, v: u32, o: Ordering) -> u32 {
         step(Op::Claim, || self.0.fetch_and(v, o))
     }
@@ -116,6 +113,9 @@ impl AtomicWord for Scripted {
     }
     fn compare_exchange_weak(&self, c: u32, n: u32, s: Ordering, f: Ordering) -> Result<u32, u32> {
         step(Op::Cas, || self.0.compare_exchange(c, n, s, f))
+    }
+    fn fence(o: Ordering) {
+        std::sync::atomic::fence(o)
     }
 }
 

@@ -22,7 +22,7 @@ pub trait NearLimit: PageRef + 'static {
     fn limit_event(op: &str, before: u32, after: u32) -> bool;
 }
 
-impl<A: AtomicWord + 'static, P: Policy> NearLimit for FrozenRef<A, P> {
+impl<A: AtomicWord<Value = u32> + 'static, P: Policy> NearLimit for FrozenRef<A, P> {
     fn near_limit(below: u32) -> Self {
         // SAFETY: a frozen value with garbage, as failed gets leave it.
         unsafe { Self::from_raw(GUARD_LIMIT - below) }
@@ -38,7 +38,7 @@ impl<A: AtomicWord + 'static, P: Policy> NearLimit for FrozenRef<A, P> {
     }
 }
 
-impl<A: AtomicWord + 'static, P: Policy> NearLimit for StickyRef<A, P> {
+impl<A: AtomicWord<Value = u32> + 'static, P: Policy> NearLimit for StickyRef<A, P> {
     fn near_limit(below: u32) -> Self {
         // SAFETY: a dead value with garbage, as failed gets leave it.
         unsafe { Self::from_raw(Self::ZERO_FLAG | (Self::GUARD_LIMIT - below)) }
@@ -57,7 +57,7 @@ impl<A: AtomicWord + 'static, P: Policy> NearLimit for StickyRef<A, P> {
     }
 }
 
-impl<A: AtomicWord + 'static, P: Policy> NearLimit for LowBitRef<A, P> {
+impl<A: AtomicWord<Value = u32> + 'static, P: Policy> NearLimit for LowBitRef<A, P> {
     fn near_limit(below: u32) -> Self {
         // SAFETY: an odd (dead) value, as failed gets leave it; gets of 1024
         // add 2048 each and wrap it around u32::MAX.
