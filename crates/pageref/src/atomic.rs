@@ -5,7 +5,7 @@
 //! to one of `core`'s atomics ([`AtomicU32`](core::sync::atomic::AtomicU32)
 //! for the page schemes, [`AtomicU64`](core::sync::atomic::AtomicU64) for
 //! [`FileRef`](crate::FileRef), [`AtomicUsize`](core::sync::atomic::AtomicUsize)
-//! for [`sync::Arc`](crate::sync)). The verification crate instantiates the
+//! for `sync::Arc`). The verification crate instantiates the
 //! very same types with `loom`'s or `shuttle`'s atomics (features `loom` and
 //! `shuttle` of this crate provide those impls), or with its own tracing
 //! wrapper, so that a model check never runs a copy of the algorithm.
@@ -35,6 +35,7 @@ pub trait Word:
     + Hash
     + Default
     + fmt::Debug
+    + fmt::Display
     + fmt::LowerHex
     + BitAnd<Output = Self>
     + BitOr<Output = Self>
@@ -64,6 +65,9 @@ pub trait Word:
     fn wrapping_mul(self, rhs: Self) -> Self;
     /// `1 << n` (`n < BITS`).
     fn bit(n: u32) -> Self;
+    /// `pattern` in the top `n` bits, the rest zero (`n <= 32`): e.g.
+    /// `top_bits(0b111, 3)` is `0xe000_0000` for `u32`.
+    fn top_bits(pattern: u32, n: u32) -> Self;
 }
 
 macro_rules! word {
@@ -99,6 +103,10 @@ macro_rules! word {
             #[inline]
             fn bit(n: u32) -> Self {
                 1 << n
+            }
+            #[inline]
+            fn top_bits(pattern: u32, n: u32) -> Self {
+                (pattern as $t) << (<$t>::BITS - n)
             }
         }
     };

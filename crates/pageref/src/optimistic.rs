@@ -2,7 +2,7 @@
 //! get that does not read the word first.
 //!
 //! Source: Linus Torvalds' suggestion in the review of the frozen-bit series,
-//! <https://lkml.iu.edu/2603.0/00393.html> (BRIEF §4, variant 3): instead of
+//! <https://lkml.iu.edu/2603.0/00393.html>: instead of
 //! `atomic_read()` followed by a `cmpxchg` loop, start with a `cmpxchg` that
 //! assumes the count is 1 and loop on the value it returns. A load followed
 //! by a CAS costs two coherence transactions on a contended line (the load
@@ -15,10 +15,12 @@ use core::marker::PhantomData;
 use core::sync::atomic::{AtomicU32, Ordering};
 
 use crate::check;
+use crate::ops::{self, Encoding};
 use crate::policy::{AcquireFinal, Mutation, Policy};
-use crate::{zero_dead, AtomicWord, PageRef};
+use crate::zero_dead::{self, ZeroDead};
+use crate::{AtomicWord, PageRef, MAX_NR};
 
-const NAME: &str = "OptimisticRef";
+type Enc = ZeroDead<true>;
 
 /// The classic page refcount with Linus Torvalds' optimistic get: the first
 /// compare-and-swap guesses that the count is 1.
@@ -59,6 +61,11 @@ const NAME: &str = "OptimisticRef";
 /// the line held exclusively for the retry). Under contention both still
 /// retry every time another CPU changes the count in between.
 ///
+/// Checked by every loom scenario of `docs/races.md`, shuttle and the stress
+/// test (`docs/verification.md`); planted bug
+/// [`Mutation::OptimisticSkipZeroCheck`]. Measured by `pageref bench` and the
+/// divan benches (`benches/ops.rs`).
+///
 /// `P` only selects planted bugs in the verification crate; the final-CAS
 /// ordering it carries does not apply (there is no final CAS).
 pub struct OptimisticRef<A: AtomicWord<Value = u32> = AtomicU32, P: Policy = AcquireFinal> {
@@ -74,34 +81,38 @@ impl<A: AtomicWord<Value = u32>, P: Policy> OptimisticRef<A, P> {
             policy: PhantomData,
         }
     }
-
-    /// A counter holding an arbitrary raw value. For the verification crate
-    /// only (feature `mutants`).
-    ///
-    /// # Safety
-    ///
-    /// Any raw value is memory-safe, but values outside `0 ..= i32::MAX`
-    /// break the refcount's guarantees: the caller takes responsibility.
-    #[cfg(feature = "mutants")]
-    #[doc(hidden)]
-    pub unsafe fn from_raw(raw: u32) -> Self {
-        Self::from_word(A::new(raw))
-    }
 }
 
 impl<A: AtomicWord<Value = u32>, P: Policy> PageRef for OptimisticRef<A, P> {
     const NAME: &'static str = "optimistic";
-    zero_dead::zero_dead_page_ref_methods!(NAME);
+    const REVIVES_ZERO: bool = false;
+    const ZERO_IS_FINAL: bool = true;
+    ops::shared_page_ref_methods!(Enc);
+
+    #[inline]
+    fn count(&self) -> u32 {
+        ops::count::<Enc, A>(&self.word)
+    }
+
+    #[inline]
+    fn is_frozen(&self) -> bool {
+        ops::is_frozen::<Enc, A>(&self.word)
+    }
+
+    #[inline]
+    fn sub_and_test(&self, nr: u32) -> bool {
+        ops::put_zero_dead::<Enc, A>(&self.word, nr)
+    }
 
     #[inline]
     fn add_unless_frozen(&self, nr: u32) -> bool {
-        check::get_nr(NAME, "add_unless_frozen", nr);
+        check::arg(Enc::TYPE, "add_unless_frozen", "nr", nr, MAX_NR);
         // No load first: guess that the count is 1 (one holder, e.g. the
         // page cache). A wrong guess costs nothing more than the load would
         // have: the failed CAS returns the actual value.
         let mut c = 1;
         loop {
-            zero_dead::check_get(NAME, c, nr);
+            zero_dead::check_get::<true>(c, nr);
             // ORDERING: Acquire on success (kernel: fully ordered on
             // success): we must see the incarnation we pinned (init/unfreeze
             // Release stores, earlier holders' Release puts, whose release
@@ -116,7 +127,7 @@ impl<A: AtomicWord<Value = u32>, P: Policy> PageRef for OptimisticRef<A, P> {
                 Ok(_) => return true,
                 Err(now) => {
                     // 0 is final: nothing but init/unfreeze revives it.
-                    if now == 0 && P::MUTATION != Mutation::OptimisticSkipZeroCheck {
+                    if now == 0 && !P::planted(Mutation::OptimisticSkipZeroCheck) {
                         return false;
                     }
                     c = now;
@@ -128,11 +139,6 @@ impl<A: AtomicWord<Value = u32>, P: Policy> PageRef for OptimisticRef<A, P> {
 
 impl<A: AtomicWord<Value = u32>, P: Policy> fmt::Debug for OptimisticRef<A, P> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let raw = self.raw();
-        f.debug_struct("OptimisticRef")
-            .field("raw", &format_args!("{raw:#010x}"))
-            .field("count", &raw)
-            .field("frozen", &(raw == 0))
-            .finish()
+        ops::debug::<Enc>(self.raw(), f)
     }
 }
