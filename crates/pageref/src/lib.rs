@@ -126,6 +126,7 @@ pub use policy::{AcquireFinal, Policy, RelaxedFinal};
 pub use rcuref::RcuRef;
 pub use registry::{info, SchemeInfo, SCHEMES};
 pub use sticky::StickyRef;
+pub use zero_dead::ZeroDeadRef;
 
 /// The largest `nr` accepted by [`PageRef::add_unless_frozen`] in every
 /// scheme (the operations on a live counter accept up to `MAX_COUNT`).
