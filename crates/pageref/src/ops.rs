@@ -114,8 +114,12 @@ pub(crate) fn check_room<E: Encoding>(op: &str, old: E::Raw, nr: u32) {
 #[track_caller]
 fn too_many<E: Encoding>(op: &str, old: E::Raw) -> ! {
     // One source for this message in every scheme: MAX_COUNT with its value.
-    let what = format_args!("count would exceed MAX_COUNT ({})", E::MAX_COUNT);
-    misuse(E::TYPE, op, what, old)
+    misuse(
+        E::TYPE,
+        op,
+        format_args!("count would exceed MAX_COUNT ({})", E::MAX_COUNT),
+        old,
+    )
 }
 
 /// Checks that a get which found `old` and succeeded did not find it dead:
