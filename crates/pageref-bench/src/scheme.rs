@@ -100,6 +100,10 @@ pub struct Floor {
 impl PageRef for Floor {
     const NAME: &'static str = "floor";
     const MAX_COUNT: u32 = i32::MAX as u32;
+    const WORD_BITS: u32 = 32;
+    // Its get "revives" anything, dead words included: see the type's docs.
+    const REVIVES_ZERO: bool = true;
+    const ZERO_IS_FINAL: bool = false;
 
     fn new(count: u32) -> Self {
         Floor {
@@ -111,9 +115,9 @@ impl PageRef for Floor {
             word: AtomicU32::new(0),
         }
     }
-    fn raw(&self) -> u32 {
+    fn raw(&self) -> u64 {
         // ORDERING: Relaxed; a diagnostic snapshot.
-        self.word.load(Ordering::Relaxed)
+        self.word.load(Ordering::Relaxed).into()
     }
     fn count(&self) -> u32 {
         // ORDERING: Relaxed snapshot, like atomic_read().
@@ -170,6 +174,11 @@ impl PageRef for Floor {
     fn unfreeze(&self, count: u32) {
         // ORDERING: Release; publishes the freezer's work to later getters.
         self.word.store(count, Ordering::Release);
+    }
+    fn from_raw(raw: u64) -> Self {
+        Floor {
+            word: AtomicU32::new(raw as u32),
+        }
     }
 }
 

@@ -168,6 +168,9 @@ mod tests {
     impl PageRef for Flaky {
         const NAME: &'static str = "flaky";
         const MAX_COUNT: u32 = i32::MAX as u32;
+        const WORD_BITS: u32 = 32;
+        const REVIVES_ZERO: bool = true;
+        const ZERO_IS_FINAL: bool = false;
         fn new(c: u32) -> Self {
             Flaky {
                 calls: AtomicU32::new(0),
@@ -177,7 +180,7 @@ mod tests {
         fn new_frozen() -> Self {
             unreachable!()
         }
-        fn raw(&self) -> u32 {
+        fn raw(&self) -> u64 {
             self.inner.raw()
         }
         fn count(&self) -> u32 {
@@ -215,6 +218,9 @@ mod tests {
         }
         fn unfreeze(&self, c: u32) {
             self.inner.unfreeze(c)
+        }
+        fn from_raw(_: u64) -> Self {
+            unreachable!()
         }
     }
 

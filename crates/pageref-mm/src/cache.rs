@@ -6,7 +6,7 @@ use core::sync::atomic::{AtomicU64, Ordering};
 
 use pageref::{AtomicWord, PageRef};
 
-use crate::env::{AtomicWord64, Env, Lock, StdEnv};
+use crate::env::{Env, Lock, StdEnv};
 use crate::stamp::{self, NO_OWNER};
 use crate::{CacheConfig, FileId, ReadStats};
 

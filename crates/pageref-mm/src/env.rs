@@ -6,40 +6,13 @@
 //! `core`'s atomics and `std::sync::Mutex`; the crate's shuttle test plugs in
 //! shuttle's, so that every atomic access of the model (slots, page
 //! metadata, page data words, and the refcount itself through
-//! [`pageref::AtomicWord`]) is a scheduling point of the checker.
+//! [`pageref::AtomicWord`], of either width) is a scheduling point of the checker.
 
 use core::ops::DerefMut;
-use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicU32, AtomicU64};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use pageref::AtomicWord;
-
-/// A 64-bit atomic cell: the subset of `AtomicU64` the page cache uses.
-///
-/// Implementations must behave like [`core::sync::atomic::AtomicU64`].
-pub trait AtomicWord64: Send + Sync {
-    /// Creates a cell holding `v`.
-    fn new(v: u64) -> Self;
-    /// Atomic load.
-    fn load(&self, order: Ordering) -> u64;
-    /// Atomic store.
-    fn store(&self, v: u64, order: Ordering);
-}
-
-impl AtomicWord64 for AtomicU64 {
-    #[inline]
-    fn new(v: u64) -> Self {
-        AtomicU64::new(v)
-    }
-    #[inline]
-    fn load(&self, order: Ordering) -> u64 {
-        AtomicU64::load(self, order)
-    }
-    #[inline]
-    fn store(&self, v: u64, order: Ordering) {
-        AtomicU64::store(self, v, order)
-    }
-}
 
 /// A mutual-exclusion lock (the kernel's `xa_lock` and `zone->lock`). Only
 /// the update paths take it; the read path never does.
@@ -74,9 +47,9 @@ pub trait Env: Send + Sync + 'static {
     /// 32-bit atomics: slots, page generation/state/version words. The
     /// refcount scheme `R` brings its own word (pick `R` over the same
     /// atomics, e.g. `FrozenRef<shuttle::sync::atomic::AtomicU32>`).
-    type U32: AtomicWord;
+    type U32: AtomicWord<Value = u32>;
     /// 64-bit atomics: page owner and page data words.
-    type U64: AtomicWord64;
+    type U64: AtomicWord<Value = u64>;
     /// The lock of the update paths.
     type Lock<T: Send>: Lock<T>;
     /// Whether the speculative lookup re-checks the slot after its

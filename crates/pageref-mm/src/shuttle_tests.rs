@@ -11,27 +11,14 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, PoisonError};
 
-use core::sync::atomic::Ordering;
 use pageref::policy::mutants::FreeStoresZero;
 use pageref::{ClassicRef, FrozenRef, LowBitRef, OptimisticRef, PageRef, RelaxedFinal, StickyRef};
 use shuttle::sync::atomic::{AtomicU32 as SU32, AtomicU64 as SU64};
 use shuttle::sync::{Mutex as SMutex, MutexGuard as SGuard};
 
-use crate::env::{AtomicWord64, Env, Lock};
+use crate::env::{Env, Lock};
 use crate::stress::{Checker, Shared};
 use crate::{CacheConfig, FileId, PageCache, ReadStats};
-
-impl AtomicWord64 for SU64 {
-    fn new(v: u64) -> Self {
-        SU64::new(v)
-    }
-    fn load(&self, order: Ordering) -> u64 {
-        SU64::load(self, order)
-    }
-    fn store(&self, v: u64, order: Ordering) {
-        SU64::store(self, v, order)
-    }
-}
 
 impl<T: Send> Lock<T> for SMutex<T> {
     type Guard<'a>

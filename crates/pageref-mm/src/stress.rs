@@ -36,7 +36,7 @@ use pageref::{
 };
 
 use crate::cache::{Page, ReadHook, Window};
-use crate::env::{AtomicWord64, Env, StdEnv};
+use crate::env::{Env, StdEnv};
 use crate::stamp::{self, NO_OWNER};
 use crate::{CacheConfig, FileId, PageCache, ReadStats};
 

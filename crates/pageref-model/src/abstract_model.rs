@@ -469,6 +469,7 @@ impl PageModel {
                     read: state.word.into(),
                     wrote: self.writes(state, t).then_some(next.word.into()),
                     latest: state.word.into(),
+                    bits: 32,
                 },
             });
         }

@@ -24,7 +24,7 @@ use core::sync::atomic::Ordering;
 use std::cell::{Cell, RefCell};
 use std::fmt::Write as _;
 
-use pageref::AtomicWord;
+use pageref::atomic::{AtomicWord, Word};
 
 /// One entry of an execution log.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,13 +43,15 @@ pub enum What {
         /// Operation and its arguments, e.g. `fetch_sub(1, AcqRel)`.
         op: String,
         /// The value the operation read (for a store: the latest value in
-        /// modification order, which it overwrote).
-        read: u32,
+        /// modification order, which it overwrote), zero-extended.
+        read: u64,
         /// The value it wrote, if it wrote.
-        wrote: Option<u32>,
+        wrote: Option<u64>,
         /// For loads under loom, which may read a value older than the
         /// latest one: the latest value at that point.
-        latest: u32,
+        latest: u64,
+        /// The width of the word in bits (how wide to print the values).
+        bits: u32,
     },
     /// A high-level step recorded by the harness.
     Note(String),
@@ -151,18 +153,19 @@ pub fn note<T: ThreadIndex>(text: impl Into<String>) {
 /// discarded executions is reported by the harness.
 pub struct Traced<A, T> {
     inner: A,
-    latest: std::sync::atomic::AtomicU32,
+    latest: std::sync::atomic::AtomicU64,
     threads: PhantomData<fn() -> T>,
 }
 
 impl<A: AtomicWord, T: ThreadIndex> Traced<A, T> {
-    fn latest(&self) -> u32 {
+    fn latest(&self) -> u64 {
         // ORDERING: Relaxed; the shadow is only touched by the one OS thread
         // that runs all model threads (see the type's docs).
         self.latest.load(Ordering::Relaxed)
     }
 
-    fn record(&self, op: String, read: u32, wrote: Option<u32>, rmw: bool) {
+    fn record(&self, op: String, read: A::Value, wrote: Option<A::Value>, rmw: bool) {
+        let (read, wrote) = (read.to_u64(), wrote.map(Word::to_u64));
         let latest = self.latest();
         let final_load = !rmw && wrote.is_none() && FINAL.with(|f| f.get());
         if (rmw || final_load) && read != latest {
@@ -181,6 +184,7 @@ impl<A: AtomicWord, T: ThreadIndex> Traced<A, T> {
                 read,
                 wrote,
                 latest,
+                bits: A::Value::BITS,
             },
         });
     }
@@ -198,24 +202,26 @@ fn ord(o: Ordering) -> &'static str {
 }
 
 impl<A: AtomicWord, T: ThreadIndex> AtomicWord for Traced<A, T> {
-    fn new(v: u32) -> Self {
+    type Value = A::Value;
+
+    fn new(v: A::Value) -> Self {
         Traced {
             inner: A::new(v),
-            latest: std::sync::atomic::AtomicU32::new(v),
+            latest: std::sync::atomic::AtomicU64::new(v.to_u64()),
             threads: PhantomData,
         }
     }
 
-    fn load(&self, order: Ordering) -> u32 {
+    fn load(&self, order: Ordering) -> A::Value {
         // ORDERING: the caller's, forwarded unchanged (so for every method).
         let v = self.inner.load(order);
         self.record(format!("load({})", ord(order)), v, None, false);
         v
     }
 
-    fn store(&self, v: u32, order: Ordering) {
+    fn store(&self, v: A::Value, order: Ordering) {
         self.inner.store(v, order);
-        let before = self.latest();
+        let before = A::Value::truncate_u64(self.latest());
         self.record(
             format!("store({v:#x}, {})", ord(order)),
             before,
@@ -224,34 +230,27 @@ impl<A: AtomicWord, T: ThreadIndex> AtomicWord for Traced<A, T> {
         );
     }
 
-    fn swap(&self, v: u32, order: Ordering) -> u32 {
+    fn swap(&self, v: A::Value, order: Ordering) -> A::Value {
         let old = self.inner.swap(v, order);
         self.record(format!("swap({v:#x}, {})", ord(order)), old, Some(v), true);
         old
     }
 
-    fn fetch_add(&self, v: u32, order: Ordering) -> u32 {
+    fn fetch_add(&self, v: A::Value, order: Ordering) -> A::Value {
         let old = self.inner.fetch_add(v, order);
         let op = format!("fetch_add({v}, {})", ord(order));
         self.record(op, old, Some(old.wrapping_add(v)), true);
         old
     }
 
-    fn fetch_sub(&self, v: u32, order: Ordering) -> u32 {
+    fn fetch_sub(&self, v: A::Value, order: Ordering) -> A::Value {
         let old = self.inner.fetch_sub(v, order);
         let op = format!("fetch_sub({v}, {})", ord(order));
         self.record(op, old, Some(old.wrapping_sub(v)), true);
         old
     }
 
-    fn fetch_or(&self, v: u32, order: Ordering) -> u32 {
-        let old = self.inner.fetch_or(v, order);
-        let op = format!("fetch_or({v:#x}, {})", ord(order));
-        self.record(op, old, Some(old | v), true);
-        old
-    }
-
-    fn fetch_and(&self, v: u32, order: Ordering) -> u32 {
+    fn fetch_and(&self, v: A::Value, order: Ordering) -> A::Value {
         let old = self.inner.fetch_and(v, order);
         let op = format!("fetch_and({v:#x}, {})", ord(order));
         self.record(op, old, Some(old & v), true);
@@ -260,11 +259,11 @@ impl<A: AtomicWord, T: ThreadIndex> AtomicWord for Traced<A, T> {
 
     fn compare_exchange(
         &self,
-        current: u32,
-        new: u32,
+        current: A::Value,
+        new: A::Value,
         success: Ordering,
         failure: Ordering,
-    ) -> Result<u32, u32> {
+    ) -> Result<A::Value, A::Value> {
         let r = self.inner.compare_exchange(current, new, success, failure);
         self.log_cas("cas", current, new, success, failure, r);
         r
@@ -272,16 +271,24 @@ impl<A: AtomicWord, T: ThreadIndex> AtomicWord for Traced<A, T> {
 
     fn compare_exchange_weak(
         &self,
-        current: u32,
-        new: u32,
+        current: A::Value,
+        new: A::Value,
         success: Ordering,
         failure: Ordering,
-    ) -> Result<u32, u32> {
+    ) -> Result<A::Value, A::Value> {
         let r = self
             .inner
             .compare_exchange_weak(current, new, success, failure);
         self.log_cas("cas_weak", current, new, success, failure, r);
         r
+    }
+
+    fn fence(order: Ordering) {
+        A::fence(order);
+        push(Event {
+            thread: T::current(),
+            what: What::Note(format!("fence({})", ord(order))),
+        });
     }
 }
 
@@ -289,11 +296,11 @@ impl<A: AtomicWord, T: ThreadIndex> Traced<A, T> {
     fn log_cas(
         &self,
         name: &str,
-        current: u32,
-        new: u32,
+        current: A::Value,
+        new: A::Value,
         success: Ordering,
         failure: Ordering,
-        r: Result<u32, u32>,
+        r: Result<A::Value, A::Value>,
     ) {
         match r {
             Ok(old) => {
@@ -322,17 +329,21 @@ pub fn render(events: &[Event]) -> String {
                     op,
                     read,
                     wrote: Some(w),
+                    bits,
                     ..
-                } => format!("{op}  {read:08x} -> {w:08x}"),
+                } => format!("{op}  {} -> {}", hex(*read, *bits), hex(*w, *bits)),
                 What::Atomic {
                     op,
                     read,
                     wrote: None,
                     latest,
-                } if read != latest => {
-                    format!("{op}  reads {read:08x} (stale; latest {latest:08x})")
-                }
-                What::Atomic { op, read, .. } => format!("{op}  reads {read:08x}"),
+                    bits,
+                } if read != latest => format!(
+                    "{op}  reads {} (stale; latest {})",
+                    hex(*read, *bits),
+                    hex(*latest, *bits)
+                ),
+                What::Atomic { op, read, bits, .. } => format!("{op}  reads {}", hex(*read, *bits)),
             };
             (e.thread, text)
         })
@@ -358,10 +369,15 @@ pub fn render(events: &[Event]) -> String {
     out
 }
 
+/// `v` in hex, as many digits as a word of `bits` has.
+fn hex(v: u64, bits: u32) -> String {
+    format!("{v:0w$x}", w = bits as usize / 4)
+}
+
 /// The raw values written to the counter word in the log, in modification
 /// order, each with the operation that wrote it (for trace properties such
 /// as "no RMW ever clears the frozen bit").
-pub fn writes(events: &[Event]) -> Vec<(usize, &str, u32, u32)> {
+pub fn writes(events: &[Event]) -> Vec<(usize, &str, u64, u64)> {
     events
         .iter()
         .filter_map(|e| match &e.what {

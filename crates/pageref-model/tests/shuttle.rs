@@ -371,7 +371,7 @@ mod mutants_other_schemes {
     #[test]
     fn lowbit_skip_final_cas() {
         must_catch("LowBitSkipFinalCas", || {
-            history::<LowBitRef<W, LowBitSkipFinalCas>>(false)
+            history::<LowBitRef<W, SkipFinalCas>>(false)
         });
     }
     #[test]

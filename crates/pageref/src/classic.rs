@@ -1,17 +1,17 @@
 //! The upstream scheme: zero means dead (Linux `include/linux/page_ref.h`
 //! before the series), the baseline every other scheme is compared with.
 
-use core::fmt;
-use core::marker::PhantomData;
-use core::sync::atomic::{AtomicU32, Ordering};
+use core::sync::atomic::AtomicU32;
 
-use crate::check;
-use crate::policy::{AcquireFinal, Mutation, Policy};
-use crate::{zero_dead, AtomicWord, PageRef};
-
-const NAME: &str = "ClassicRef";
+use crate::policy::AcquireFinal;
+use crate::zero_dead::ZeroDeadRef;
 
 /// The classic page refcount: `0` = dead/frozen, `1 ..= i32::MAX` = live.
+///
+/// | state        | raw value        | meaning |
+/// |--------------|------------------|---------|
+/// | dead/frozen  | `0`              | free, or frozen by an exclusive owner |
+/// | live         | `1 ..= i32::MAX` | owned by that many holders |
 ///
 /// * `try_get` ("add unless zero") reads the count and compare-and-swaps it
 ///   from `c` to `c + nr` unless `c == 0`, retrying with the value a losing
@@ -19,61 +19,14 @@ const NAME: &str = "ClassicRef";
 /// * a put is one `fetch_sub`; the caller that reaches 0 frees.
 /// * freeze is a CAS `expected -> 0`; unfreeze a release store.
 ///
+/// Capacity `i32::MAX`; no extra operation on the last put; a `count()` of 0
+/// is final (nothing but `init`/`unfreeze` revives it).
+///
+/// Checked by every loom scenario of `docs/races.md`, shuttle and the stress
+/// test (`docs/verification.md`); planted bug [`Mutation::ClassicFetchAdd`](crate::policy::Mutation::ClassicFetchAdd).
+/// Measured by `pageref bench` and the divan benches (`benches/ops.rs`).
+///
 /// `P` only selects planted bugs in the verification crate; the final-CAS
-/// ordering it carries does not apply (there is no final CAS).
-pub struct ClassicRef<A: AtomicWord = AtomicU32, P: Policy = AcquireFinal> {
-    word: A,
-    policy: PhantomData<fn() -> P>,
-}
-
-impl<A: AtomicWord, P: Policy> ClassicRef<A, P> {
-    #[inline]
-    fn from_word(word: A) -> Self {
-        ClassicRef {
-            word,
-            policy: PhantomData,
-        }
-    }
-}
-
-impl<A: AtomicWord, P: Policy> PageRef for ClassicRef<A, P> {
-    const NAME: &'static str = "classic";
-    zero_dead::zero_dead_page_ref_methods!(NAME);
-
-    #[inline]
-    fn add_unless_frozen(&self, nr: u32) -> bool {
-        check::get_nr(NAME, "add_unless_frozen", nr);
-        if P::MUTATION == Mutation::ClassicFetchAdd {
-            // ORDERING: as below; the mutant adds unconditionally.
-            return self.word.fetch_add(nr, Ordering::Acquire) != 0;
-        }
-        // ORDERING: Relaxed. Only a first guess for the CAS; the CAS below
-        // re-reads the word atomically.
-        let mut c = self.word.load(Ordering::Relaxed);
-        loop {
-            if c == 0 {
-                return false;
-            }
-            zero_dead::check_get(NAME, c, nr);
-            // ORDERING: Acquire on success (kernel: fully ordered on
-            // success): we must see the incarnation we pinned (init/unfreeze
-            // Release stores, earlier holders' Release puts). Relaxed on
-            // failure (kernel: unordered): we only retry with the new value.
-            match self
-                .word
-                .compare_exchange_weak(c, c + nr, Ordering::Acquire, Ordering::Relaxed)
-            {
-                Ok(_) => return true,
-                Err(now) => c = now,
-            }
-        }
-    }
-}
-
-impl<A: AtomicWord, P: Policy> fmt::Debug for ClassicRef<A, P> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ClassicRef")
-            .field("raw", &self.raw())
-            .finish()
-    }
-}
+/// ordering it carries does not apply (there is no final CAS). The type is
+/// [`ZeroDeadRef`] with the classic first guess (a load).
+pub type ClassicRef<A = AtomicU32, P = AcquireFinal> = ZeroDeadRef<A, P, false>;

@@ -3,8 +3,8 @@
 //! A `no_std`, allocation-free implementation of the page refcount protocol of
 //! the kernel series "mm: implement page refcount locking via dedicated bit"
 //! ([`FrozenRef`]), next to today's upstream "zero means dead" scheme
-//! ([`ClassicRef`]), behind one trait, [`PageRef`], that carries the whole
-//! `page_ref` API.
+//! ([`ClassicRef`]) and every other design proposed for the same job, behind
+//! one trait, [`PageRef`], that carries the whole `page_ref` API.
 //!
 //! The point of the frozen bit: a speculative "get unless dead" is one
 //! unconditional `fetch_add` instead of a load + compare-and-swap loop, so many
@@ -28,20 +28,27 @@
 //! | transient zero | `0`                        | only inside a final put, between its decrement and its CAS |
 //! | frozen         | `FROZEN_BIT ..= u32::MAX`  | dead or frozen; low bits are garbage left by failed try_gets |
 //!
-//! The classic scheme has only live (`1 ..= i32::MAX`) and dead/frozen (`0`).
+//! The constants are in [`state`]; each other scheme's type documents its own
+//! encoding.
 //!
-//! ## Other schemes, for comparison (BRIEF §4)
+//! ## Every scheme
 //!
-//! | type | source | get | exact zero reads | capacity | extra atomic ops on the last put |
-//! |---|---|---|---|---|---|
-//! | [`ClassicRef`] | upstream `page_ref.h` | load + CAS loop | yes | `2^31 - 1` | 0 |
-//! | [`FrozenRef`] | the series | `fetch_add` | no (transient zero) | `2^31 - 1` | 1 CAS |
-//! | [`OptimisticRef`] | Torvalds, review | CAS guessing 1, loop | yes | `2^31 - 1` | 0 |
-//! | [`StickyRef`] | Anderson, Blelloch, Wei, PLDI 2022 §4.3 | `fetch_add` | yes (a read of 0 helps) | `2^30 - 1` | 1 CAS (+1 `fetch_and` if a reader helped) |
-//! | [`LowBitRef`] | Parkinson, Clebsch, Simner, ISMM 2023 | `fetch_add(2 nr)` | no (transient zero) | `2^30 - 1` | 1 CAS |
+//! | type | source | get | exact zero reads | capacity | word | extra atomic ops on the last put |
+//! |---|---|---|---|---|---|---|
+//! | [`ClassicRef`] | upstream `page_ref.h` | load + CAS loop | yes | `2^31 - 1` | 32 | 0 |
+//! | [`FrozenRef`] | the series | `fetch_add` | no (transient zero) | `2^31 - 1` | 32 | 1 CAS |
+//! | [`OptimisticRef`] | Torvalds, review | CAS guessing 1, loop | yes | `2^31 - 1` | 32 | 0 |
+//! | [`StickyRef`] | Anderson, Blelloch, Wei, PLDI 2022 §4.3 | `fetch_add` | yes (a read of 0 helps) | `2^30 - 1` | 32 | 1 CAS (+1 `fetch_and` if a reader helped) |
+//! | [`LowBitRef`] | Parkinson, Clebsch, Simner, ISMM 2023 | `fetch_add(2 nr)` | no (transient zero) | `2^30 - 1` | 32 | 1 CAS |
+//! | [`RcuRef`] | kernel `rcuref_t` | relaxed `fetch_add`; a failure stores `DEAD` | no (`NOREF`) | `2^31` | 32 | 1 CAS + 1 fence |
+//! | [`FileRef`] | kernel `file_ref_t` | `fetch_add`; no reset | no (`NOREF`) | `2^32 - 1` | 64 | 1 CAS + 1 fence |
+//! | `FileRef<AtomicU32>` | `file_ref_t` on 32 bits | `fetch_add`; no reset | no (`NOREF`) | `2^31` | 32 | 1 CAS + 1 fence |
 //!
-//! Each type's documentation gives its encoding, its capacity and where it
-//! differs from the kernel API.
+//! Each type's documentation gives its encoding, its capacity, where it
+//! differs from the kernel API, the models that check it and the benchmarks
+//! that measure it. [`SCHEMES`] and [`for_each_scheme!`] list them for
+//! programs (the benchmark, the model checkers, the tests), with the race
+//! scenarios each one is known to fail (`docs/races.md` in the repository).
 //!
 //! ## Kernel names
 //!
@@ -57,6 +64,9 @@
 //! | `folio_try_get`, `get_page_unless_zero` | [`PageRef::try_get`] |
 //! | `page_ref_freeze` / `page_ref_unfreeze` | [`PageRef::freeze`] / [`PageRef::unfreeze`] |
 //!
+//! The repository's README extends this table with, for each operation, the
+//! model that checks it and the benchmark that measures it.
+//!
 //! ## Memory orderings
 //!
 //! The kernel's rules (`Documentation/atomic_t.txt`): value-returning RMWs are
@@ -64,43 +74,71 @@
 //! We map them onto C11 with the weakest ordering that still gives each
 //! operation its contract, and say why beside each atomic operation. In
 //! short: a successful get is `Acquire` (it must see the incarnation it
-//! pinned), a put is `AcqRel` (`Release` so that the holder's accesses happen
-//! before the free), the final `0 -> FROZEN` CAS is `Acquire` by default (see
+//! pinned), a put is `Release` (the holder's accesses happen before the
+//! free), the final `0 -> FROZEN` CAS is `Acquire` by default (see
 //! [`AcquireFinal`] vs the posted [`RelaxedFinal`]), freeze is `Acquire`,
-//! unfreeze and init are `Release` stores.
+//! unfreeze and init are `Release` stores. The kernel's own schemes
+//! ([`RcuRef`], [`FileRef`]) keep the kernel's orderings, mapped to C11.
 //!
 //! ## Atomics are pluggable
 //!
-//! Each scheme is generic over an [`AtomicWord`] (default:
-//! [`core::sync::atomic::AtomicU32`]) so that `loom` and `shuttle` drive this
-//! very code in the verification crate (features `loom`, `shuttle`).
+//! Each scheme is generic over an [`AtomicWord`] (default: `core`'s
+//! `AtomicU32`, or `AtomicU64` for [`FileRef`]) so that `loom` and `shuttle`
+//! drive this very code in the verification crate (features `loom`,
+//! `shuttle`).
 //!
 //! ## Misuse checks
 //!
 //! In debug builds, or with the `strict` feature, misuse panics with a message
 //! naming the operation and the raw value (see [`check`]).
 #![no_std]
-#![warn(missing_docs)]
+#![warn(
+    missing_docs,
+    missing_debug_implementations,
+    rust_2018_idioms,
+    unreachable_pub
+)]
+#![deny(unsafe_code)]
 
 pub mod atomic;
 pub mod check;
 mod classic;
+mod fileref;
 mod frozen;
 mod lowbit;
+mod ops;
 mod optimistic;
 pub mod policy;
+mod rcuref;
+mod registry;
 pub mod state;
 mod sticky;
 mod zero_dead;
+mod zones;
 
 pub use atomic::AtomicWord;
 pub use classic::ClassicRef;
+pub use fileref::FileRef;
 pub use frozen::FrozenRef;
 pub use lowbit::LowBitRef;
 pub use optimistic::OptimisticRef;
 pub use policy::{AcquireFinal, Policy, RelaxedFinal};
-pub use state::{FROZEN_BIT, GUARD_LIMIT, MAX_COUNT, MAX_NR};
+pub use rcuref::RcuRef;
+pub use registry::{info, SchemeInfo, SCHEMES};
 pub use sticky::StickyRef;
+pub use zero_dead::ZeroDeadRef;
+
+/// The largest `nr` accepted by [`PageRef::add_unless_frozen`] in every
+/// scheme (the operations on a live counter accept up to `MAX_COUNT`).
+///
+/// `2^18` is the most the kernel adds in one speculative get: GUP-fast's
+/// `folio_try_get` / `try_grab_folio_fast` on a PUD-mapped 1 GiB folio of
+/// 4 KiB pages takes one reference per page, `2^18`. The schemes that leave
+/// garbage on a dead word size their headroom for it: the frozen bit has
+/// room for `2^30 / 2^18 = 4096` such failing gets in flight at once between
+/// their add and the overflow guard, the sticky counter for 2048, rcuref
+/// for 2048 between two of its `DEAD` stores.
+pub const MAX_NR: u32 = 1 << 18;
 
 /// A page reference count: the whole `page_ref` API, one scheme per
 /// implementation.
@@ -120,6 +158,10 @@ pub use sticky::StickyRef;
 ///   the object then stays frozen until [`unfreeze`](Self::unfreeze) or
 ///   [`init`](Self::init).
 ///
+/// Some schemes break part of this contract on memory that is reused, and
+/// that is what the verification crate shows: [`SCHEMES`] lists, for each,
+/// the race scenarios it is known to fail.
+///
 /// Void operations and `*_return` operations are legal only on a live counter
 /// that they leave live; to drop what may be the last reference use
 /// `sub_and_test`/`dec_and_test`.
@@ -128,6 +170,17 @@ pub trait PageRef: Send + Sync + Sized {
     const NAME: &'static str;
     /// The largest legal live count.
     const MAX_COUNT: u32;
+    /// The width of the raw word in bits (32, or 64 for [`FileRef`]).
+    const WORD_BITS: u32;
+    /// Whether a final put passes through a *transient zero* that a
+    /// concurrent get can revive (the put then returns `false` and the
+    /// reviver's own put finishes): frozen bit, sticky, low bit, rcuref,
+    /// file_ref.
+    const REVIVES_ZERO: bool;
+    /// Whether a [`count`](Self::count) of 0 is final for the incarnation:
+    /// no later get succeeds until `init`/`unfreeze` (classic encodings, and
+    /// the sticky counter by helping).
+    const ZERO_IS_FINAL: bool;
 
     /// A live counter holding `count` references. Panics unless
     /// `1 <= count <= MAX_COUNT`.
@@ -135,8 +188,9 @@ pub trait PageRef: Send + Sync + Sized {
     /// A frozen (dead) counter, as a free page in the allocator.
     fn new_frozen() -> Self;
 
-    /// The raw word, for diagnostics and traces. Scheme-specific encoding.
-    fn raw(&self) -> u32;
+    /// The raw word, zero-extended, for diagnostics and traces.
+    /// Scheme-specific encoding.
+    fn raw(&self) -> u64;
     /// The count [`page_ref_count`]: 0 when frozen (never garbage, never
     /// negative). A plain relaxed read: a snapshot that may be stale at once.
     /// (Exception: [`StickyRef`]'s read of a transient zero also writes, to
@@ -185,10 +239,10 @@ pub trait PageRef: Send + Sync + Sized {
     fn dec_and_test(&self) -> bool {
         self.sub_and_test(1)
     }
-    /// `page_ref_add_unless_frozen`: take `nr` references unless frozen.
-    /// Fully usable as a speculative get on an object found without a
-    /// reference; on success the caller must re-validate the object's
-    /// identity (it may have been freed and reallocated).
+    /// `page_ref_add_unless_frozen`: take `nr` (`1 ..= MAX_NR`) references
+    /// unless frozen. Fully usable as a speculative get on an object found
+    /// without a reference; on success the caller must re-validate the
+    /// object's identity (it may have been freed and reallocated).
     fn add_unless_frozen(&self, nr: u32) -> bool;
     /// `folio_try_get`: `add_unless_frozen(1)`.
     #[inline]
@@ -201,4 +255,11 @@ pub trait PageRef: Send + Sync + Sized {
     /// `page_ref_unfreeze`: frozen -> `count` live references
     /// (`1 ..= MAX_COUNT`). Misuse on a live counter.
     fn unfreeze(&self, count: u32);
+
+    /// A counter holding an arbitrary raw value (truncated to the word), for
+    /// tests and model checks that must start from a state that takes long
+    /// to reach (garbage near a limit). Memory-safe, but a value outside the
+    /// scheme's reachable states breaks its guarantees.
+    #[doc(hidden)]
+    fn from_raw(raw: u64) -> Self;
 }

@@ -2,7 +2,7 @@
 //! get that does not read the word first.
 //!
 //! Source: Linus Torvalds' suggestion in the review of the frozen-bit series,
-//! <https://lkml.iu.edu/2603.0/00393.html> (BRIEF §4, variant 3): instead of
+//! <https://lkml.iu.edu/2603.0/00393.html>: instead of
 //! `atomic_read()` followed by a `cmpxchg` loop, start with a `cmpxchg` that
 //! assumes the count is 1 and loop on the value it returns. A load followed
 //! by a CAS costs two coherence transactions on a contended line (the load
@@ -10,15 +10,10 @@
 //! and when the guess is right (a page-cache page that only the cache holds)
 //! it is the only operation.
 
-use core::fmt;
-use core::marker::PhantomData;
-use core::sync::atomic::{AtomicU32, Ordering};
+use core::sync::atomic::AtomicU32;
 
-use crate::check;
-use crate::policy::{AcquireFinal, Mutation, Policy};
-use crate::{zero_dead, AtomicWord, PageRef};
-
-const NAME: &str = "OptimisticRef";
+use crate::policy::AcquireFinal;
+use crate::zero_dead::ZeroDeadRef;
 
 /// The classic page refcount with Linus Torvalds' optimistic get: the first
 /// compare-and-swap guesses that the count is 1.
@@ -59,80 +54,12 @@ const NAME: &str = "OptimisticRef";
 /// the line held exclusively for the retry). Under contention both still
 /// retry every time another CPU changes the count in between.
 ///
+/// Checked by every loom scenario of `docs/races.md`, shuttle and the stress
+/// test (`docs/verification.md`); planted bug
+/// [`Mutation::OptimisticSkipZeroCheck`](crate::policy::Mutation::OptimisticSkipZeroCheck). Measured by `pageref bench` and the
+/// divan benches (`benches/ops.rs`).
+///
 /// `P` only selects planted bugs in the verification crate; the final-CAS
-/// ordering it carries does not apply (there is no final CAS).
-pub struct OptimisticRef<A: AtomicWord = AtomicU32, P: Policy = AcquireFinal> {
-    word: A,
-    policy: PhantomData<fn() -> P>,
-}
-
-impl<A: AtomicWord, P: Policy> OptimisticRef<A, P> {
-    #[inline]
-    fn from_word(word: A) -> Self {
-        OptimisticRef {
-            word,
-            policy: PhantomData,
-        }
-    }
-
-    /// A counter holding an arbitrary raw value. For the verification crate
-    /// only (feature `mutants`).
-    ///
-    /// # Safety
-    ///
-    /// Any raw value is memory-safe, but values outside `0 ..= i32::MAX`
-    /// break the refcount's guarantees: the caller takes responsibility.
-    #[cfg(feature = "mutants")]
-    #[doc(hidden)]
-    pub unsafe fn from_raw(raw: u32) -> Self {
-        Self::from_word(A::new(raw))
-    }
-}
-
-impl<A: AtomicWord, P: Policy> PageRef for OptimisticRef<A, P> {
-    const NAME: &'static str = "optimistic";
-    zero_dead::zero_dead_page_ref_methods!(NAME);
-
-    #[inline]
-    fn add_unless_frozen(&self, nr: u32) -> bool {
-        check::get_nr(NAME, "add_unless_frozen", nr);
-        // No load first: guess that the count is 1 (one holder, e.g. the
-        // page cache). A wrong guess costs nothing more than the load would
-        // have: the failed CAS returns the actual value.
-        let mut c = 1;
-        loop {
-            zero_dead::check_get(NAME, c, nr);
-            // ORDERING: Acquire on success (kernel: fully ordered on
-            // success): we must see the incarnation we pinned (init/unfreeze
-            // Release stores, earlier holders' Release puts, whose release
-            // sequences this RMW reads from). Relaxed on failure (kernel:
-            // unordered): we only decide on, or retry with, the value read.
-            match self.word.compare_exchange_weak(
-                c,
-                c.wrapping_add(nr),
-                Ordering::Acquire,
-                Ordering::Relaxed,
-            ) {
-                Ok(_) => return true,
-                Err(now) => {
-                    // 0 is final: nothing but init/unfreeze revives it.
-                    if now == 0 && P::MUTATION != Mutation::OptimisticSkipZeroCheck {
-                        return false;
-                    }
-                    c = now;
-                }
-            }
-        }
-    }
-}
-
-impl<A: AtomicWord, P: Policy> fmt::Debug for OptimisticRef<A, P> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let raw = self.raw();
-        f.debug_struct("OptimisticRef")
-            .field("raw", &format_args!("{raw:#010x}"))
-            .field("count", &raw)
-            .field("frozen", &(raw == 0))
-            .finish()
-    }
-}
+/// ordering it carries does not apply (there is no final CAS). The type is
+/// [`ZeroDeadRef`] with the optimistic first guess (1).
+pub type OptimisticRef<A = AtomicU32, P = AcquireFinal> = ZeroDeadRef<A, P, true>;

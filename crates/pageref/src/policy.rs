@@ -18,43 +18,64 @@ pub trait Policy: sealed::Sealed + Send + Sync + 'static {
     /// Success ordering of the final compare-and-swap from the transient zero
     /// to "dead": the frozen-bit scheme's `0 -> FROZEN`, the low-bit scheme's
     /// `0 -> 1`, the sticky counter's `0 -> ZERO` (and its help-flag claim).
-    /// Schemes without such a CAS (classic, optimistic) ignore it.
+    /// Schemes without such a CAS (classic, optimistic) and the kernel's own
+    /// schemes, whose orderings the kernel fixes (rcuref, file_ref), ignore
+    /// it.
     const FINAL_CAS: Ordering;
+    /// Ordering of the decrement of a put (`sub_and_test`) in the schemes
+    /// with a final CAS. With an `Acquire` final CAS, `Release` is enough:
+    /// the CAS (or the sticky counter's claim) is an RMW that reads from the
+    /// release sequence of every earlier holder's decrement, so whoever frees
+    /// synchronises with all of them; a put that does not free needs to see
+    /// nothing. With a `Relaxed` final CAS the decrement must acquire for
+    /// itself, so [`RelaxedFinal`] keeps the posted fully ordered `AcqRel`.
+    const PUT: Ordering;
     /// Short name used in reports ("acquire", "relaxed", or a mutant's name).
     const NAME: &'static str;
     #[doc(hidden)]
     const MUTATION: Mutation = Mutation::None;
+    /// Whether planted bug `m` is switched on. Every mutation point of the
+    /// crate is one `P::planted(Mutation::...)` line, so that a grep lists
+    /// them all; it folds to `false` at compile time for real policies.
+    #[doc(hidden)]
+    #[inline(always)]
+    fn planted(m: Mutation) -> bool {
+        Self::MUTATION == m
+    }
 }
 
 /// The default and the safe choice: the final `0 -> FROZEN` CAS is `Acquire`
-/// on success.
+/// on success, and the put's decrement only `Release` (see [`Policy::PUT`]).
 ///
-/// The CAS may read the `0` written by *another* thread's put (the
-/// revival race of BRIEF §5 scenarios 7 and 9: we decrement to 0, a getter
+/// The CAS may read the `0` written by *another* thread's put (the revival
+/// race of scenarios 7 and 9 in `docs/races.md`: we decrement to 0, a getter
 /// revives 1, puts back to 0, and our CAS wins). Only an acquire CAS then
 /// synchronises with that thread's release decrement, so that its accesses
 /// to the page happen before our free. The verification crate shows the race
-/// that `RelaxedFinal` allows under the C11 model.
+/// that `RelaxedFinal` allows under the C11 model (scenario 10).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct AcquireFinal;
 
-/// The final CAS as posted in the series (v1–v5): relaxed.
+/// The final CAS as posted in the series (v1–v5): relaxed, after a fully
+/// ordered decrement (`AcqRel`).
 ///
-/// In the Linux kernel memory model the freer's later stores are ordered
-/// after the CAS by its control dependency, which the C11 model does not
-/// have. Use this only to reproduce the posted code; see [`AcquireFinal`].
+/// Under C11 this is a data race (scenario 10 in `docs/races.md`): the CAS
+/// may read another thread's 0 without synchronising with it. Use this only
+/// to reproduce the posted code; see [`AcquireFinal`].
 #[derive(Debug, Clone, Copy, Default)]
 pub struct RelaxedFinal;
 
 impl sealed::Sealed for AcquireFinal {}
 impl Policy for AcquireFinal {
     const FINAL_CAS: Ordering = Ordering::Acquire;
+    const PUT: Ordering = Ordering::Release;
     const NAME: &'static str = "acquire";
 }
 
 impl sealed::Sealed for RelaxedFinal {}
 impl Policy for RelaxedFinal {
     const FINAL_CAS: Ordering = Ordering::Relaxed;
+    const PUT: Ordering = Ordering::AcqRel;
     const NAME: &'static str = "relaxed";
 }
 
@@ -67,20 +88,24 @@ impl Policy for RelaxedFinal {
 pub enum Mutation {
     /// The faithful code.
     None,
-    /// Frozen bit: freeing (`set_frozen` and the final CAS) stores plain 0
-    /// instead of keeping the bit — the review's request (b) violated.
+    /// Freeing (`set_frozen` and the final CAS) stores a plain zero instead
+    /// of the dead value — the review's request (b) violated (any scheme
+    /// whose dead value is not 0).
     FreeStoresZero,
-    /// Frozen bit: the last put reports `true` on reaching 0 without the
-    /// `0 -> FROZEN` CAS.
+    /// The last put reports `true` on reaching the transient zero without the
+    /// final CAS to dead (frozen bit, low bit, rcuref, file_ref).
     SkipFinalCas,
     /// Frozen bit: try_get ignores the bit and always succeeds.
     IgnoreFrozenBit,
     /// Frozen bit: the overflow guard resets garbage to plain 0 (clears the bit).
     GuardClearsBit,
+    /// Frozen bit: a failed get never runs the overflow guard, so garbage
+    /// grows without bound.
+    SkipOverflowGuard,
     /// Frozen bit: a failed try_get undoes its add with a plain decrement
     /// (the RFC's shape) instead of leaving garbage under the bit.
     UndoByDecrement,
-    /// Frozen bit: freeze stores plain 0 instead of `FROZEN`.
+    /// Freeze stores a plain zero instead of the dead value.
     FreezeStoresZero,
     /// Classic: add-unless-zero done as one unconditional `fetch_add`.
     ClassicFetchAdd,
@@ -106,10 +131,14 @@ pub enum Mutation {
     /// Low bit: try_get adds `nr` unshifted (an odd amount for odd `nr`),
     /// so it flips the dead bit: a get on a dead counter revives it.
     LowBitOddIncrement,
-    /// Low bit: the last put reports `true` on reaching 0 without the
-    /// `0 -> 1` CAS, so the dead bit is never set and a getter can revive a
-    /// freed counter.
-    LowBitSkipFinalCas,
+    /// rcuref: the last put's release CAS is not followed by the acquire
+    /// fence (`smp_acquire__after_ctrl_dep()`), so the freer does not
+    /// synchronise with a reviver's put.
+    RcuRefNoFence,
+    /// file_ref: a failed get resets dead-zone garbage with a plain store of
+    /// `DEAD`, as rcuref does, which file_ref's own comment rules out for
+    /// recycled objects.
+    FileRefResetsGarbage,
 }
 
 #[cfg(feature = "mutants")]
@@ -117,8 +146,9 @@ pub mod mutants {
     //! Planted bugs for the verification crate (feature `mutants`).
     //!
     //! Each type is a [`Policy`](super::Policy) that switches on one
-    //! [`Mutation`](super::Mutation) in the real code. The final CAS stays
-    //! `Acquire`, so each mutant differs from the default in exactly one way.
+    //! [`Mutation`](super::Mutation) in the real code. The orderings stay
+    //! those of [`AcquireFinal`](super::AcquireFinal), so each mutant differs
+    //! from the default in exactly one way.
     use super::{sealed, Mutation, Policy};
     use core::sync::atomic::Ordering;
 
@@ -130,6 +160,7 @@ pub mod mutants {
             impl sealed::Sealed for $name {}
             impl Policy for $name {
                 const FINAL_CAS: Ordering = Ordering::Acquire;
+                const PUT: Ordering = Ordering::Release;
                 const NAME: &'static str = stringify!($name);
                 const MUTATION: Mutation = Mutation::$name;
             }
@@ -185,7 +216,15 @@ pub mod mutants {
         LowBitOddIncrement
     );
     mutant!(
-        /// See [`Mutation::LowBitSkipFinalCas`](super::Mutation::LowBitSkipFinalCas).
-        LowBitSkipFinalCas
+        /// See [`Mutation::SkipOverflowGuard`](super::Mutation::SkipOverflowGuard).
+        SkipOverflowGuard
+    );
+    mutant!(
+        /// See [`Mutation::RcuRefNoFence`](super::Mutation::RcuRefNoFence).
+        RcuRefNoFence
+    );
+    mutant!(
+        /// See [`Mutation::FileRefResetsGarbage`](super::Mutation::FileRefResetsGarbage).
+        FileRefResetsGarbage
     );
 }

@@ -7,7 +7,10 @@
 //! | frozen         | `FROZEN_BIT ..= u32::MAX` | dead or frozen; the low bits are garbage left by failed try_gets |
 //!
 //! Source: the series "mm: implement page refcount locking via dedicated bit"
-//! (RFC Dec 2025 to v5), as restated in the project's design brief §3.
+//! (RFC <https://lkml.iu.edu/hypermail/linux/kernel/2512.2/08447.html>, v1
+//! <https://lkml.iu.edu/hypermail/linux/kernel/2602.3/05653.html>, ... v5).
+//! These constants belong to [`FrozenRef`](crate::FrozenRef) only; the other
+//! schemes have their own encodings and capacities.
 
 /// The dedicated dead/frozen flag: the top bit of the 32-bit word.
 pub const FROZEN_BIT: u32 = 1 << 31;
@@ -15,18 +18,14 @@ pub const FROZEN_BIT: u32 = 1 << 31;
 /// The overflow guard's threshold: a failed try_get that observes a value
 /// `>= GUARD_LIMIT` resets the word to plain [`FROZEN_BIT`]. Garbage is thus
 /// kept below `1 << 30`, which leaves `2^30` of headroom before the word
-/// could wrap around into "live".
+/// could wrap around into "live": room for `2^30 / MAX_NR = 4096` failing
+/// gets of the largest `nr` ([`MAX_NR`](crate::MAX_NR) `= 2^18`) in flight
+/// at once between their add and a landing guard CAS.
 pub const GUARD_LIMIT: u32 = FROZEN_BIT | (1 << 30);
 
-/// The largest legal live count (`i32::MAX`, as for the kernel's `atomic_t`).
+/// The largest legal live count of [`FrozenRef`](crate::FrozenRef)
+/// (`i32::MAX`, as for the kernel's `atomic_t`).
 pub const MAX_COUNT: u32 = i32::MAX as u32;
-
-/// The largest `nr` accepted by `add_unless_frozen` (the operations on a
-/// live counter accept up to [`MAX_COUNT`]). GUP adds 1024 per pin; `2^16`
-/// leaves room for `2^14` simultaneous failing getters between their add and
-/// the overflow guard before a frozen word could wrap (which the checks then
-/// report).
-pub const MAX_NR: u32 = 1 << 16;
 
 /// The decoded state of a frozen-bit raw value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

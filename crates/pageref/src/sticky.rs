@@ -5,7 +5,7 @@
 //! memory reclamation into automatic reference counting", PLDI 2022, §4.3
 //! (the "sticky counter"); their C++ code is `StickyCounter` in
 //! cmuparlay/concurrent_deferred_rc, `include/cdrc/internal/utils.h`; Rust
-//! ports exist in powergee/cdrc-rs and aarc. BRIEF §4 variant 4. Written here
+//! ports exist in powergee/cdrc-rs and aarc. Written here
 //! from the paper's description, and extended to the whole `PageRef` contract
 //! (freeze, unfreeze, init, set_frozen, an overflow guard), which the paper's
 //! counter does not have: its objects are never re-initialised; pages are.
@@ -15,10 +15,9 @@ use core::marker::PhantomData;
 use core::sync::atomic::{AtomicU32, Ordering};
 
 use crate::check::{self, misuse};
+use crate::ops::{self, Encoding};
 use crate::policy::{AcquireFinal, Mutation, Policy};
-use crate::{AtomicWord, PageRef};
-
-const NAME: &str = "StickyRef";
+use crate::{AtomicWord, PageRef, MAX_NR};
 
 /// The zero flag: set = dead/frozen ("stuck at zero").
 const ZERO: u32 = 1 << 31;
@@ -34,9 +33,42 @@ const MAX: u32 = HELP - 1;
 /// The overflow guard's threshold on the garbage of a dead word.
 const GUARD: u32 = 1 << 29;
 
-const NR_RANGE: &str = "nr must be in 1..=MAX_COUNT (2^30 - 1)";
-const COUNT_RANGE: &str = "count must be in 1..=MAX_COUNT (2^30 - 1)";
-const TOO_MANY: &str = "count would exceed MAX_COUNT (2^30 - 1)";
+/// The sticky encoding: the count in the low 30 bits, the flags above.
+pub(crate) struct Sticky;
+
+impl Encoding for Sticky {
+    type Raw = u32;
+    const TYPE: &'static str = "StickyRef";
+    const MAX_COUNT: u32 = MAX;
+    const SHIFT: u32 = 0;
+    #[inline]
+    fn bias() -> u32 {
+        0
+    }
+    #[inline]
+    fn dead() -> u32 {
+        ZERO
+    }
+    #[inline]
+    fn is_dead(raw: u32) -> bool {
+        raw & ZERO != 0
+    }
+    fn state(raw: u32) -> (&'static str, Option<u64>) {
+        if raw & HELP != 0 {
+            ("frozen, helped", Some((raw & GARBAGE).into()))
+        } else if raw & ZERO != 0 {
+            ("frozen", Some((raw & GARBAGE).into()))
+        } else if raw == 0 {
+            ("transient zero", None)
+        } else {
+            ("live", None)
+        }
+    }
+    #[inline]
+    fn unclaimed(raw: u32) -> bool {
+        raw & HELP != 0
+    }
+}
 
 /// The sticky page refcount: top bit = zero flag, next bit = help flag, and a
 /// read of exactly 0 *helps* by installing both, so that a returned 0 is
@@ -80,10 +112,10 @@ const TOO_MANY: &str = "count would exceed MAX_COUNT (2^30 - 1)";
 ///
 /// `MAX_COUNT = 2^30 - 1 = 1_073_741_823` (the paper's `max_value`: two bits
 /// are flags). The guard keeps dead garbage below `2^29`, so between the
-/// guard and the help flag there is room for `2^13 = 8192` failing gets with
-/// the largest `nr` ([`MAX_NR`](crate::MAX_NR) `= 2^16`) in flight at once
-/// between their add and a landing guard CAS; the misuse checks report a
-/// failed get that outran the guard.
+/// guard and the help flag there is room for `2^29 / MAX_NR = 2048` failing
+/// gets of the largest `nr` ([`MAX_NR`] `= 2^18`) in flight at once between
+/// their add and a landing guard CAS; the misuse checks report a failed get
+/// that outran the guard.
 ///
 /// # Cost of the last put
 ///
@@ -105,45 +137,27 @@ const TOO_MANY: &str = "count would exceed MAX_COUNT (2^30 - 1)";
 /// * The paper's counter has no freeze/unfreeze/init/set_frozen and no
 ///   overflow guard; they are defined here as for the frozen bit.
 ///
+/// Checked by every loom scenario of `docs/races.md` (and scenario 13, a
+/// `count()` of 0 is final), shuttle and the stress test
+/// (`docs/verification.md`); planted bugs [`Mutation::StickyIgnoresHelp`],
+/// [`Mutation::StickyUncheckedHelp`], [`Mutation::StickyClaimBySwap`].
+/// Measured by `pageref bench` and the divan benches (`benches/ops.rs`).
+///
 /// `A` is the atomic word; `P` selects the ordering of the final `0 ->
 /// ZERO_FLAG` CAS and of the claim ([`AcquireFinal`] by default; see
 /// [`Policy::FINAL_CAS`]).
-pub struct StickyRef<A: AtomicWord = AtomicU32, P: Policy = AcquireFinal> {
+pub struct StickyRef<A: AtomicWord<Value = u32> = AtomicU32, P: Policy = AcquireFinal> {
     word: A,
     policy: PhantomData<fn() -> P>,
 }
 
-impl<A: AtomicWord, P: Policy> StickyRef<A, P> {
+impl<A: AtomicWord<Value = u32>, P: Policy> StickyRef<A, P> {
     /// The zero (dead/frozen) flag, bit 31.
     pub const ZERO_FLAG: u32 = ZERO;
     /// The help flag, bit 30.
     pub const HELP_FLAG: u32 = HELP;
     /// The overflow guard's threshold on the garbage below the flags.
     pub const GUARD_LIMIT: u32 = GUARD;
-
-    #[inline]
-    fn with_raw(raw: u32) -> Self {
-        StickyRef {
-            word: A::new(raw),
-            policy: PhantomData,
-        }
-    }
-
-    /// A counter holding an arbitrary raw value (e.g. a dead word with
-    /// garbage near the guard, or a helped word). For the verification crate
-    /// only (feature `mutants`).
-    ///
-    /// # Safety
-    ///
-    /// Any raw value is memory-safe, but values outside the protocol's
-    /// reachable states (a plain 0 outside a final put, the help flag without
-    /// a decrementer to claim it) break the refcount's guarantees: the caller
-    /// takes responsibility for them.
-    #[cfg(feature = "mutants")]
-    #[doc(hidden)]
-    pub unsafe fn from_raw(raw: u32) -> Self {
-        Self::with_raw(raw)
-    }
 
     #[inline]
     const fn is_dead(raw: u32) -> bool {
@@ -184,7 +198,7 @@ impl<A: AtomicWord, P: Policy> StickyRef<A, P> {
         let r = self
             .word
             .compare_exchange(0, ZERO | HELP, Ordering::Relaxed, Ordering::Relaxed);
-        if P::MUTATION == Mutation::StickyUncheckedHelp {
+        if P::planted(Mutation::StickyUncheckedHelp) {
             return 0;
         }
         match r {
@@ -215,75 +229,13 @@ impl<A: AtomicWord, P: Policy> StickyRef<A, P> {
             }
         }
     }
-
-    /// Checks the old value of a decrement of `nr`: not dead, not below `nr`.
-    #[inline]
-    #[track_caller]
-    fn check_put(op: &str, old: u32, nr: u32) {
-        if check::ENABLED {
-            if Self::is_dead(old) {
-                misuse(NAME, op, "put on a frozen counter", old)
-            }
-            if old < nr {
-                misuse(NAME, op, "count would drop below zero", old)
-            }
-        }
-    }
-
-    /// Checks the old value of an increment of `nr` on a counter that must be live.
-    #[inline]
-    #[track_caller]
-    fn check_add_live(op: &str, old: u32, nr: u32) {
-        if check::ENABLED {
-            if Self::is_dead(old) || old == 0 {
-                misuse(NAME, op, "increment of a frozen counter", old)
-            }
-            if old > MAX - nr {
-                misuse(NAME, op, TOO_MANY, old)
-            }
-        }
-    }
-
-    /// Checks that a word about to be revived by `op` (init, unfreeze) is
-    /// dead and has no help flag waiting to be claimed.
-    #[inline]
-    #[track_caller]
-    fn check_revive(&self, op: &str, live: &str) {
-        if check::ENABLED {
-            // ORDERING: Relaxed; a debug-only plausibility read.
-            let old = self.word.load(Ordering::Relaxed);
-            if !Self::is_dead(old) {
-                misuse(NAME, op, live, old)
-            }
-            if old & HELP != 0 {
-                // Only the decrementer that claims the flag owns the object.
-                misuse(NAME, op, "its last put has not claimed the zero yet", old)
-            }
-        }
-    }
 }
 
-impl<A: AtomicWord, P: Policy> PageRef for StickyRef<A, P> {
+impl<A: AtomicWord<Value = u32>, P: Policy> PageRef for StickyRef<A, P> {
     const NAME: &'static str = "sticky";
-    const MAX_COUNT: u32 = MAX;
-
-    fn new(count: u32) -> Self {
-        // Always checked: constructors are not hot.
-        if count == 0 || count > MAX {
-            check::bad_arg(NAME, "new", COUNT_RANGE, "count", count)
-        }
-        Self::with_raw(count)
-    }
-
-    fn new_frozen() -> Self {
-        Self::with_raw(ZERO)
-    }
-
-    #[inline]
-    fn raw(&self) -> u32 {
-        // ORDERING: Relaxed; a diagnostic snapshot (never helps).
-        self.word.load(Ordering::Relaxed)
-    }
+    const REVIVES_ZERO: bool = true;
+    const ZERO_IS_FINAL: bool = true;
+    ops::shared_page_ref_methods!(Sticky, own count);
 
     /// The count; 0 when dead. Unlike the other schemes this may write: a
     /// read of the transient zero helps (see the type's docs), so that a
@@ -302,80 +254,15 @@ impl<A: AtomicWord, P: Policy> PageRef for StickyRef<A, P> {
         self.load_helping() == 0
     }
 
-    fn init(&self) {
-        self.check_revive("init", "init of a live counter");
-        // ORDERING: Release, as FrozenRef::init: a stale speculative getter
-        // whose Acquire fetch_add reads this 1 must see the reallocation's
-        // history, or its re-validation could pass on stale data. The store
-        // also wipes the garbage.
-        self.word.store(1, Ordering::Release);
-    }
-
-    fn set_frozen(&self) {
-        // ORDERING: Relaxed; exclusive owner, a dead value grants nothing to
-        // whoever reads it, so there is nothing to publish.
-        self.word.store(ZERO, Ordering::Relaxed);
-    }
-
-    #[inline]
-    fn add(&self, nr: u32) {
-        check::nr_up_to(NAME, "add", nr, MAX, NR_RANGE);
-        // ORDERING: Relaxed; the caller holds a reference (as Arc::clone).
-        let old = self.word.fetch_add(nr, Ordering::Relaxed);
-        Self::check_add_live("add", old, nr);
-    }
-
-    #[inline]
-    fn sub(&self, nr: u32) {
-        check::nr_up_to(NAME, "sub", nr, MAX, NR_RANGE);
-        // ORDERING: Release (stronger than the kernel's unordered void op):
-        // uses of the dropped references happen before the eventual free.
-        let old = self.word.fetch_sub(nr, Ordering::Release);
-        Self::check_put("sub", old, nr);
-        if check::ENABLED && old == nr {
-            misuse(
-                NAME,
-                "sub",
-                "void op would drop the last reference (use sub_and_test)",
-                old,
-            )
-        }
-    }
-
-    #[inline]
-    fn inc_return(&self) -> u32 {
-        // ORDERING: AcqRel (kernel: fully ordered value-returning RMW).
-        let old = self.word.fetch_add(1, Ordering::AcqRel);
-        Self::check_add_live("inc_return", old, 1);
-        old.wrapping_add(1)
-    }
-
-    #[inline]
-    fn sub_return(&self, nr: u32) -> u32 {
-        check::nr_up_to(NAME, "sub_return", nr, MAX, NR_RANGE);
-        // ORDERING: AcqRel (kernel: fully ordered value-returning RMW).
-        let old = self.word.fetch_sub(nr, Ordering::AcqRel);
-        Self::check_put("sub_return", old, nr);
-        if check::ENABLED && old == nr {
-            misuse(
-                NAME,
-                "sub_return",
-                "would drop the last reference (use sub_and_test)",
-                old,
-            )
-        }
-        old.wrapping_sub(nr)
-    }
-
     #[inline]
     fn sub_and_test(&self, nr: u32) -> bool {
-        check::nr_up_to(NAME, "sub_and_test", nr, MAX, NR_RANGE);
-        // ORDERING: AcqRel (kernel: fully ordered), as FrozenRef: Release so
+        check::arg(Sticky::TYPE, "sub_and_test", "nr", nr, MAX);
+        // ORDERING: P::PUT (Release by default), as FrozenRef: Release so
         // that our accesses happen before the free by whoever ends up
-        // freeing; Acquire so that, reaching zero ourselves, we see the
-        // other holders' release decrements.
-        let old = self.word.fetch_sub(nr, Ordering::AcqRel);
-        Self::check_put("sub_and_test", old, nr);
+        // freeing; whoever frees acquires (the final CAS or the claim below),
+        // reading this RMW's release sequence.
+        let old = self.word.fetch_sub(nr, P::PUT);
+        ops::check_put::<Sticky>("sub_and_test", old, nr);
         if old != nr {
             return false;
         }
@@ -393,7 +280,7 @@ impl<A: AtomicWord, P: Policy> PageRef for StickyRef<A, P> {
             Ok(_) => return true,
             Err(seen) => seen,
         };
-        if seen & HELP == 0 || P::MUTATION == Mutation::StickyIgnoresHelp {
+        if seen & HELP == 0 || P::planted(Mutation::StickyIgnoresHelp) {
             // Revived (live), or already dead and claimed by someone else.
             return false;
         }
@@ -404,7 +291,7 @@ impl<A: AtomicWord, P: Policy> PageRef for StickyRef<A, P> {
         // helper replaced; that put was Release, and the helper's CAS and any
         // failed gets since are RMWs continuing its release sequence, which
         // this RMW reads from.
-        let before = if P::MUTATION == Mutation::StickyClaimBySwap {
+        let before = if P::planted(Mutation::StickyClaimBySwap) {
             self.word.swap(ZERO, P::FINAL_CAS)
         } else {
             self.word.fetch_and(!HELP, P::FINAL_CAS)
@@ -414,7 +301,7 @@ impl<A: AtomicWord, P: Policy> PageRef for StickyRef<A, P> {
 
     #[inline]
     fn add_unless_frozen(&self, nr: u32) -> bool {
-        check::get_nr(NAME, "add_unless_frozen", nr);
+        check::arg(Sticky::TYPE, "add_unless_frozen", "nr", nr, MAX_NR);
         // ORDERING: Acquire (kernel: fully ordered on success). On success we
         // must see the incarnation we pinned: the Release store of init() or
         // unfreeze() and the release decrements of earlier holders (this RMW
@@ -424,15 +311,13 @@ impl<A: AtomicWord, P: Policy> PageRef for StickyRef<A, P> {
         if !Self::is_dead(old) {
             // Live, or the transient zero, which this get revives (the
             // reviver's own put then finishes the count).
-            if check::ENABLED && old > MAX - nr {
-                misuse(NAME, "add_unless_frozen", TOO_MANY, old)
-            }
+            ops::check_room::<Sticky>("add_unless_frozen", old, nr);
             return true;
         }
         let new = old.wrapping_add(nr);
         if check::ENABLED && (old ^ new) & FLAGS != 0 {
             misuse(
-                NAME,
+                Sticky::TYPE,
                 "add_unless_frozen",
                 "garbage carried into the flags (overflow guard outrun)",
                 old,
@@ -443,44 +328,10 @@ impl<A: AtomicWord, P: Policy> PageRef for StickyRef<A, P> {
         }
         false
     }
-
-    #[inline]
-    fn freeze(&self, expected: u32) -> bool {
-        check::count_arg_up_to(NAME, "freeze", expected, MAX, COUNT_RANGE);
-        // ORDERING: Acquire on success (kernel: fully ordered): the freezer
-        // becomes the exclusive owner and must see the holders' accesses,
-        // whose Release puts head release sequences this CAS reads from.
-        // Relaxed on failure: nothing was gained.
-        self.word
-            .compare_exchange(expected, ZERO, Ordering::Acquire, Ordering::Relaxed)
-            .is_ok()
-    }
-
-    #[inline]
-    fn unfreeze(&self, count: u32) {
-        check::count_arg_up_to(NAME, "unfreeze", count, MAX, COUNT_RANGE);
-        self.check_revive("unfreeze", "unfreeze of a live counter");
-        // ORDERING: Release (atomic_set_release): publishes the freezer's
-        // work to later successful getters, whose Acquire fetch_add reads
-        // this value. The store also wipes the garbage.
-        self.word.store(count, Ordering::Release);
-    }
 }
 
-impl<A: AtomicWord, P: Policy> fmt::Debug for StickyRef<A, P> {
+impl<A: AtomicWord<Value = u32>, P: Policy> fmt::Debug for StickyRef<A, P> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let raw = self.raw();
-        let mut d = f.debug_struct("StickyRef");
-        d.field("raw", &format_args!("{raw:#010x}"));
-        if Self::is_dead(raw) {
-            d.field("state", &"dead")
-                .field("help", &(raw & HELP != 0))
-                .field("garbage", &(raw & GARBAGE));
-        } else if raw == 0 {
-            d.field("state", &"transient zero");
-        } else {
-            d.field("state", &"live").field("count", &raw);
-        }
-        d.finish()
+        ops::debug::<Sticky>(self.raw(), f)
     }
 }

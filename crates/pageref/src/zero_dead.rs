@@ -1,240 +1,136 @@
-//! The operations shared by the two "zero means dead" schemes,
-//! [`ClassicRef`](crate::ClassicRef) and [`OptimisticRef`](crate::OptimisticRef):
-//! same encoding (`0` = dead/frozen, `1 ..= i32::MAX` = live), same put,
-//! freeze, unfreeze and init; they differ only in how `try_get` reaches its
-//! compare-and-swap. Each function takes the public type's name for its
-//! misuse messages.
+//! The "zero means dead" schemes, [`ClassicRef`](crate::ClassicRef) and
+//! [`OptimisticRef`](crate::OptimisticRef): one type, [`ZeroDeadRef`], with
+//! one encoding (`0` = dead/frozen, `1 ..= i32::MAX` = live) and one get
+//! loop ("add unless zero"). They differ only in the first value the loop
+//! tries: classic reads the word, optimistic guesses 1. Everything else is
+//! the shared operations of every scheme.
 
+use core::fmt;
+use core::marker::PhantomData;
 use core::sync::atomic::Ordering;
 
-use crate::check::{self, misuse};
-use crate::state::MAX_COUNT;
-use crate::AtomicWord;
+use crate::check;
+use crate::ops::{self, Encoding};
+use crate::policy::{Mutation, Policy};
+use crate::{AtomicWord, PageRef, MAX_NR};
 
-/// A live counter holding `count`; always checked (constructors are not hot).
-pub(crate) fn new<A: AtomicWord>(name: &str, count: u32) -> A {
-    if count == 0 || count > MAX_COUNT {
-        check::bad_arg(name, "new", "count must be in 1..=i32::MAX", "count", count)
-    }
-    A::new(count)
-}
+/// The zero-means-dead encoding; `OPTIMISTIC` only picks the type name of
+/// the misuse messages.
+pub(crate) struct ZeroDead<const OPTIMISTIC: bool>;
 
-#[inline]
-#[track_caller]
-fn check_put(name: &str, op: &str, old: u32, nr: u32) {
-    if check::ENABLED {
-        if old == 0 {
-            misuse(name, op, "put on a frozen counter", old)
-        }
-        if old < nr || old > MAX_COUNT {
-            misuse(name, op, "count would drop below zero", old)
-        }
-    }
-}
-
-#[inline]
-#[track_caller]
-fn check_add_live(name: &str, op: &str, old: u32, nr: u32) {
-    if check::ENABLED {
-        if old == 0 {
-            misuse(name, op, "increment of a frozen counter", old)
-        }
-        if old > MAX_COUNT - nr {
-            misuse(name, op, "count would exceed i32::MAX", old)
-        }
-    }
-}
-
-/// Checks the value a get is about to CAS from (the overflow check).
-#[inline]
-#[track_caller]
-pub(crate) fn check_get(name: &str, c: u32, nr: u32) {
-    if check::ENABLED && c > MAX_COUNT - nr {
-        misuse(name, "add_unless_frozen", "count would exceed i32::MAX", c)
-    }
-}
-
-#[inline]
-pub(crate) fn raw<A: AtomicWord>(word: &A) -> u32 {
-    // ORDERING: Relaxed, like atomic_read(): a snapshot that is stale at
-    // once; callers that act on it hold a reference or a lock.
-    word.load(Ordering::Relaxed)
-}
-
-#[track_caller]
-pub(crate) fn init<A: AtomicWord>(word: &A, name: &str) {
-    if check::ENABLED {
-        // ORDERING: Relaxed; debug-only plausibility read.
-        let old = word.load(Ordering::Relaxed);
-        if old != 0 {
-            misuse(name, "init", "init of a live counter", old)
-        }
-    }
-    // ORDERING: Release, for the same reason as FrozenRef::init: a stale
-    // speculative getter that reads this 1 must see the reallocation's
-    // history, or its re-validation could pass on stale data.
-    word.store(1, Ordering::Release);
-}
-
-pub(crate) fn set_frozen<A: AtomicWord>(word: &A) {
-    // ORDERING: Relaxed; exclusive owner, a dead value publishes nothing.
-    word.store(0, Ordering::Relaxed);
-}
-
-#[inline]
-#[track_caller]
-pub(crate) fn add<A: AtomicWord>(word: &A, name: &str, nr: u32) {
-    check::nr(name, "add", nr);
-    // ORDERING: Relaxed; the caller holds a reference (as Arc::clone).
-    let old = word.fetch_add(nr, Ordering::Relaxed);
-    check_add_live(name, "add", old, nr);
-}
-
-#[inline]
-#[track_caller]
-pub(crate) fn sub<A: AtomicWord>(word: &A, name: &str, nr: u32) {
-    check::nr(name, "sub", nr);
-    // ORDERING: Release (stronger than the kernel's unordered void op):
-    // uses of the dropped references happen before the eventual free.
-    let old = word.fetch_sub(nr, Ordering::Release);
-    check_put(name, "sub", old, nr);
-    if check::ENABLED && old == nr {
-        misuse(
-            name,
-            "sub",
-            "void op would drop the last reference (use sub_and_test)",
-            old,
-        )
-    }
-}
-
-#[inline]
-#[track_caller]
-pub(crate) fn inc_return<A: AtomicWord>(word: &A, name: &str) -> u32 {
-    // ORDERING: AcqRel (kernel: fully ordered value-returning RMW).
-    let old = word.fetch_add(1, Ordering::AcqRel);
-    check_add_live(name, "inc_return", old, 1);
-    old.wrapping_add(1)
-}
-
-#[inline]
-#[track_caller]
-pub(crate) fn sub_return<A: AtomicWord>(word: &A, name: &str, nr: u32) -> u32 {
-    check::nr(name, "sub_return", nr);
-    // ORDERING: AcqRel (kernel: fully ordered value-returning RMW).
-    let old = word.fetch_sub(nr, Ordering::AcqRel);
-    check_put(name, "sub_return", old, nr);
-    if check::ENABLED && old == nr {
-        misuse(
-            name,
-            "sub_return",
-            "would drop the last reference (use sub_and_test)",
-            old,
-        )
-    }
-    old.wrapping_sub(nr)
-}
-
-#[inline]
-#[track_caller]
-pub(crate) fn sub_and_test<A: AtomicWord>(word: &A, name: &str, nr: u32) -> bool {
-    check::nr(name, "sub_and_test", nr);
-    // ORDERING: AcqRel (kernel: fully ordered). Release: our accesses
-    // happen before the free. Acquire: the thread that reaches 0 frees,
-    // and must see every other holder's accesses (their Release
-    // decrements form one release sequence on this word).
-    let old = word.fetch_sub(nr, Ordering::AcqRel);
-    check_put(name, "sub_and_test", old, nr);
-    old == nr
-}
-
-#[inline]
-#[track_caller]
-pub(crate) fn freeze<A: AtomicWord>(word: &A, name: &str, expected: u32) -> bool {
-    check::count_arg(name, "freeze", expected);
-    // ORDERING: Acquire on success; the freezer becomes the exclusive owner
-    // and must see the holders' accesses (their Release puts head release
-    // sequences this CAS reads from). Relaxed on failure: nothing was gained.
-    word.compare_exchange(expected, 0, Ordering::Acquire, Ordering::Relaxed)
-        .is_ok()
-}
-
-#[inline]
-#[track_caller]
-pub(crate) fn unfreeze<A: AtomicWord>(word: &A, name: &str, count: u32) {
-    check::count_arg(name, "unfreeze", count);
-    if check::ENABLED {
-        // ORDERING: Relaxed; debug-only plausibility read.
-        let old = word.load(Ordering::Relaxed);
-        if old != 0 {
-            misuse(name, "unfreeze", "unfreeze of a live counter", old)
-        }
-    }
-    // ORDERING: Release (atomic_set_release): publishes the freezer's work
-    // to later successful getters.
-    word.store(count, Ordering::Release);
-}
-
-/// The `PageRef` methods both zero-means-dead schemes share, delegating to
-/// the functions above; used inside each scheme's `impl PageRef`, which
-/// adds only its own `add_unless_frozen`. `$name` is the type's name for
-/// misuse messages; the type must have a `word: A` field and `with_raw`.
-macro_rules! zero_dead_page_ref_methods {
-    ($name:expr) => {
-        const MAX_COUNT: u32 = $crate::state::MAX_COUNT;
-
-        fn new(count: u32) -> Self {
-            Self::from_word($crate::zero_dead::new($name, count))
-        }
-        fn new_frozen() -> Self {
-            Self::from_word(A::new(0))
-        }
-        #[inline]
-        fn raw(&self) -> u32 {
-            $crate::zero_dead::raw(&self.word)
-        }
-        #[inline]
-        fn count(&self) -> u32 {
-            $crate::zero_dead::raw(&self.word)
-        }
-        #[inline]
-        fn is_frozen(&self) -> bool {
-            $crate::zero_dead::raw(&self.word) == 0
-        }
-        fn init(&self) {
-            $crate::zero_dead::init(&self.word, $name)
-        }
-        fn set_frozen(&self) {
-            $crate::zero_dead::set_frozen(&self.word)
-        }
-        #[inline]
-        fn add(&self, nr: u32) {
-            $crate::zero_dead::add(&self.word, $name, nr)
-        }
-        #[inline]
-        fn sub(&self, nr: u32) {
-            $crate::zero_dead::sub(&self.word, $name, nr)
-        }
-        #[inline]
-        fn inc_return(&self) -> u32 {
-            $crate::zero_dead::inc_return(&self.word, $name)
-        }
-        #[inline]
-        fn sub_return(&self, nr: u32) -> u32 {
-            $crate::zero_dead::sub_return(&self.word, $name, nr)
-        }
-        #[inline]
-        fn sub_and_test(&self, nr: u32) -> bool {
-            $crate::zero_dead::sub_and_test(&self.word, $name, nr)
-        }
-        #[inline]
-        fn freeze(&self, expected: u32) -> bool {
-            $crate::zero_dead::freeze(&self.word, $name, expected)
-        }
-        #[inline]
-        fn unfreeze(&self, count: u32) {
-            $crate::zero_dead::unfreeze(&self.word, $name, count)
-        }
+impl<const OPTIMISTIC: bool> Encoding for ZeroDead<OPTIMISTIC> {
+    type Raw = u32;
+    const TYPE: &'static str = if OPTIMISTIC {
+        "OptimisticRef"
+    } else {
+        "ClassicRef"
     };
+    /// `i32::MAX`, as the kernel's `atomic_t`.
+    const MAX_COUNT: u32 = i32::MAX as u32;
+    const SHIFT: u32 = 0;
+    #[inline]
+    fn bias() -> u32 {
+        0
+    }
+    #[inline]
+    fn dead() -> u32 {
+        0
+    }
+    #[inline]
+    fn is_dead(raw: u32) -> bool {
+        raw == 0
+    }
+    fn state(raw: u32) -> (&'static str, Option<u64>) {
+        (if raw == 0 { "frozen" } else { "live" }, None)
+    }
 }
-pub(crate) use zero_dead_page_ref_methods;
+
+/// A "zero means dead" page refcount: [`ClassicRef`](crate::ClassicRef)
+/// (`OPTIMISTIC = false`) and [`OptimisticRef`](crate::OptimisticRef)
+/// (`OPTIMISTIC = true`); see those for the documentation.
+pub struct ZeroDeadRef<A: AtomicWord<Value = u32>, P: Policy, const OPTIMISTIC: bool> {
+    word: A,
+    policy: PhantomData<fn() -> P>,
+}
+
+impl<A: AtomicWord<Value = u32>, P: Policy, const OPTIMISTIC: bool> PageRef
+    for ZeroDeadRef<A, P, OPTIMISTIC>
+{
+    const NAME: &'static str = if OPTIMISTIC { "optimistic" } else { "classic" };
+    const REVIVES_ZERO: bool = false;
+    const ZERO_IS_FINAL: bool = true;
+    ops::shared_page_ref_methods!(ZeroDead<OPTIMISTIC>);
+
+    #[inline]
+    fn sub_and_test(&self, nr: u32) -> bool {
+        ops::put_zero_dead::<ZeroDead<OPTIMISTIC>, A>(&self.word, nr)
+    }
+
+    #[inline]
+    fn add_unless_frozen(&self, nr: u32) -> bool {
+        check::arg(
+            ZeroDead::<OPTIMISTIC>::TYPE,
+            "add_unless_frozen",
+            "nr",
+            nr,
+            MAX_NR,
+        );
+        if P::planted(Mutation::ClassicFetchAdd) {
+            // ORDERING: as the loop's CAS; the mutant adds unconditionally.
+            return self.word.fetch_add(nr, Ordering::Acquire) != 0;
+        }
+        let first = if OPTIMISTIC {
+            // No load first: guess that the count is 1 (one holder, e.g. the
+            // page cache). A wrong guess costs nothing more than the load
+            // would have: the failed CAS returns the actual value.
+            1
+        } else {
+            // ORDERING: Relaxed. Only a first guess for the CAS; the CAS
+            // re-reads the word atomically.
+            self.word.load(Ordering::Relaxed)
+        };
+        add_unless_zero::<OPTIMISTIC, A, P>(&self.word, nr, first)
+    }
+}
+
+impl<A: AtomicWord<Value = u32>, P: Policy, const OPTIMISTIC: bool> fmt::Debug
+    for ZeroDeadRef<A, P, OPTIMISTIC>
+{
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        ops::debug::<ZeroDead<OPTIMISTIC>>(self.raw(), f)
+    }
+}
+
+/// `page_ref_add_unless` (zero): CAS `c -> c + nr` unless `c == 0`,
+/// starting from the guess `c` and retrying with the value each losing CAS
+/// returns — the loop that serialises many CPUs on one hot page.
+#[inline]
+#[track_caller]
+fn add_unless_zero<const OPTIMISTIC: bool, A, P>(word: &A, nr: u32, mut c: u32) -> bool
+where
+    A: AtomicWord<Value = u32>,
+    P: Policy,
+{
+    loop {
+        // 0 is final: nothing but init/unfreeze revives it. (The planted bug
+        // retries with it anyway, and revives a dead counter.)
+        if c == 0 && !P::planted(Mutation::OptimisticSkipZeroCheck) {
+            return false;
+        }
+        ops::check_room::<ZeroDead<OPTIMISTIC>>("add_unless_frozen", c, nr);
+        // ORDERING: Acquire on success (kernel: fully ordered on success):
+        // we must see the incarnation we pinned (init/unfreeze Release
+        // stores, earlier holders' Release puts, whose release sequences this
+        // RMW reads from). Relaxed on failure (kernel: unordered): we only
+        // decide on, or retry with, the value read.
+        match word.compare_exchange_weak(
+            c,
+            c.wrapping_add(nr),
+            Ordering::Acquire,
+            Ordering::Relaxed,
+        ) {
+            Ok(_) => return true,
+            Err(now) => c = now,
+        }
+    }
+}

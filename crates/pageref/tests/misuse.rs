@@ -1,8 +1,11 @@
 //! Every misuse case trips a check whose message names the operation and
-//! the raw value (BRIEF §5 scenario 12). These run with debug assertions on
-//! (the workspace's test profile keeps them on).
+//! the raw value (scenario 12 of `docs/races.md`), on every scheme of the
+//! registry. These run with debug assertions on (the workspace's test
+//! profile keeps them on), or in release with the `strict` feature.
 
-use pageref::{ClassicRef, FrozenRef, LowBitRef, OptimisticRef, PageRef, StickyRef, MAX_NR};
+use core::sync::atomic::{AtomicU32, AtomicU64};
+
+use pageref::{PageRef, MAX_NR};
 
 fn frozen<R: PageRef>() -> R {
     R::new_frozen()
@@ -125,20 +128,20 @@ macro_rules! misuse_tests {
             #[test]
             #[should_panic(expected = "new: count must be in 1..=")]
             fn new_past_max() {
-                R::new(MAX_COUNT + 1);
+                R::new(MAX_COUNT.wrapping_add(1)); // 0 where MAX_COUNT is u32::MAX
             }
             #[test]
             #[should_panic(expected = "add: nr must be in 1..=")]
             fn add_nr_past_max() {
-                R::new(1).add(MAX_COUNT + 1);
+                R::new(1).add(MAX_COUNT.wrapping_add(1));
             }
             #[test]
-            #[should_panic(expected = "add_unless_frozen: nr must be in 1..=MAX_NR")]
+            #[should_panic(expected = "add_unless_frozen: nr must be in 1..=262144")]
             fn get_nr_zero() {
                 R::new(1).add_unless_frozen(0);
             }
             #[test]
-            #[should_panic(expected = "add_unless_frozen: nr must be in 1..=MAX_NR")]
+            #[should_panic(expected = "add_unless_frozen: nr must be in 1..=262144")]
             fn get_nr_too_large() {
                 R::new(1).add_unless_frozen(MAX_NR + 1);
             }
@@ -165,11 +168,18 @@ macro_rules! misuse_tests {
     };
 }
 
-misuse_tests!(frozen_bit, FrozenRef);
-misuse_tests!(classic, ClassicRef);
-misuse_tests!(optimistic, OptimisticRef);
-misuse_tests!(sticky, StickyRef);
-misuse_tests!(lowbit, LowBitRef);
+macro_rules! misuse_tests_for_all {
+    ([] $($id:ident $name:literal ($ty:ty) $info:tt)*) => {
+        $(misuse_tests!($id, $ty);)*
+    };
+}
+pageref::for_each_scheme!(misuse_tests_for_all, AtomicU32, AtomicU64);
+
+/// `MAX_NR` is what the messages above spell out.
+#[test]
+fn max_nr_is_the_kernels_largest_get() {
+    assert_eq!(MAX_NR, 262_144);
+}
 
 /// Runs `f`, which must trip a check; returns the panic message.
 fn message(f: impl FnOnce() + std::panic::UnwindSafe) -> String {
@@ -180,65 +190,71 @@ fn message(f: impl FnOnce() + std::panic::UnwindSafe) -> String {
 }
 
 /// The full message names the operation, the reason, the scheme and the raw
-/// value, for every misuse case on every scheme. `dead` is the raw word of
-/// `new_frozen()`, `live(n)` the raw word of a count `n`, `max` how the
-/// messages name the capacity.
-fn full_messages<R: PageRef>(name: &str, dead: u32, live: fn(u32) -> u32, max: &str) {
-    let (one, three, full) = (live(1), live(3), live(R::MAX_COUNT));
-    let range = if max == "i32::MAX" {
-        "i32::MAX (0 would be a plain zero; use the frozen state)"
-    } else {
-        max
-    };
+/// value (in hex, as wide as the word), for every misuse case on every
+/// scheme. `dead` is the raw word of `new_frozen()`, `live(n)` the raw word of
+/// a count `n` (written out here, independently of the code under test).
+fn full_messages<R: PageRef>(name: &str, dead: u64, live: fn(u32) -> u64) {
+    let w = 2 + R::WORD_BITS as usize / 4;
+    let hex = |v: u64| format!("{v:#0w$x}");
+    let (dead, one, three, full) = (
+        hex(dead),
+        hex(live(1)),
+        hex(live(3)),
+        hex(live(R::MAX_COUNT)),
+    );
+    let max = format!("MAX_COUNT ({})", R::MAX_COUNT);
+    let range = R::MAX_COUNT;
+    // One past the capacity (0, also out of range, where that is u32::MAX).
+    let over = R::MAX_COUNT.wrapping_add(1);
     let cases: Vec<(String, Box<dyn FnOnce() + std::panic::UnwindSafe>)> = vec![
         (
-            format!("add: increment of a frozen counter ({name}, raw = {dead:#010x})"),
+            format!("add: increment of a frozen counter ({name}, raw = {dead})"),
             Box::new(|| frozen::<R>().add(3)),
         ),
         (
-            format!("inc_return: increment of a frozen counter ({name}, raw = {dead:#010x})"),
+            format!("inc_return: increment of a frozen counter ({name}, raw = {dead})"),
             Box::new(|| {
                 frozen::<R>().inc_return();
             }),
         ),
         (
-            format!("sub: put on a frozen counter ({name}, raw = {dead:#010x})"),
+            format!("sub: put on a frozen counter ({name}, raw = {dead})"),
             Box::new(|| frozen::<R>().dec()),
         ),
         (
-            format!("sub_return: put on a frozen counter ({name}, raw = {dead:#010x})"),
+            format!("sub_return: put on a frozen counter ({name}, raw = {dead})"),
             Box::new(|| {
                 frozen::<R>().dec_return();
             }),
         ),
         (
-            format!("sub_and_test: put on a frozen counter ({name}, raw = {dead:#010x})"),
+            format!("sub_and_test: put on a frozen counter ({name}, raw = {dead})"),
             Box::new(|| {
                 frozen::<R>().dec_and_test();
             }),
         ),
         (
-            format!("sub_and_test: count would drop below zero ({name}, raw = {one:#010x})"),
+            format!("sub_and_test: count would drop below zero ({name}, raw = {one})"),
             Box::new(|| {
                 R::new(1).sub_and_test(2);
             }),
         ),
         (
-            format!("unfreeze: unfreeze of a live counter ({name}, raw = {three:#010x})"),
+            format!("unfreeze: unfreeze of a live counter ({name}, raw = {three})"),
             Box::new(|| R::new(3).unfreeze(1)),
         ),
         (
-            format!("init: init of a live counter ({name}, raw = {one:#010x})"),
+            format!("init: init of a live counter ({name}, raw = {one})"),
             Box::new(|| R::new(1).init()),
         ),
         (
-            format!("add_unless_frozen: count would exceed {max} ({name}, raw = {full:#010x})"),
+            format!("add_unless_frozen: count would exceed {max} ({name}, raw = {full})"),
             Box::new(|| {
                 R::new(R::MAX_COUNT).try_get();
             }),
         ),
         (
-            format!("inc_return: count would exceed {max} ({name}, raw = {full:#010x})"),
+            format!("inc_return: count would exceed {max} ({name}, raw = {full})"),
             Box::new(|| {
                 R::new(R::MAX_COUNT).inc_return();
             }),
@@ -250,36 +266,33 @@ fn full_messages<R: PageRef>(name: &str, dead: u32, live: fn(u32) -> u32, max: &
         (
             format!(
                 "freeze: count must be in 1..={range} ({name}, count = {})",
-                R::MAX_COUNT + 1
+                over
             ),
             Box::new(|| {
-                R::new(1).freeze(R::MAX_COUNT + 1);
+                R::new(1).freeze(over);
             }),
         ),
         (
-            format!("add: count would exceed {max} ({name}, raw = {full:#010x})"),
+            format!("add: count would exceed {max} ({name}, raw = {full})"),
             Box::new(|| R::new(R::MAX_COUNT).add(1)),
         ),
         (
-            format!(
-                "add: nr must be in 1..={max} ({name}, nr = {})",
-                R::MAX_COUNT + 1
-            ),
-            Box::new(|| R::new(1).add(R::MAX_COUNT + 1)),
+            format!("add: nr must be in 1..={range} ({name}, nr = {})", over),
+            Box::new(move || R::new(1).add(over)),
         ),
         (
-            format!("new: count must be in 1..={max} ({name}, count = 0)"),
+            format!("new: count must be in 1..={range} ({name}, count = 0)"),
             Box::new(|| {
                 R::new(0);
             }),
         ),
         (
             format!(
-                "new: count must be in 1..={max} ({name}, count = {})",
-                R::MAX_COUNT + 1
+                "new: count must be in 1..={range} ({name}, count = {})",
+                over
             ),
             Box::new(|| {
-                R::new(R::MAX_COUNT + 1);
+                R::new(over);
             }),
         ),
     ];
@@ -294,53 +307,72 @@ fn full_messages<R: PageRef>(name: &str, dead: u32, live: fn(u32) -> u32, max: &
 
 #[test]
 fn frozen_messages_name_op_and_raw() {
-    full_messages::<FrozenRef>("FrozenRef", pageref::FROZEN_BIT, |n| n, "i32::MAX");
+    use pageref::state::FROZEN_BIT;
+    full_messages::<pageref::FrozenRef>("FrozenRef", FROZEN_BIT.into(), u64::from);
 }
 
 #[test]
 fn classic_messages_name_op_and_raw() {
-    full_messages::<ClassicRef>("ClassicRef", 0, |n| n, "i32::MAX");
+    full_messages::<pageref::ClassicRef>("ClassicRef", 0, u64::from);
 }
 
 #[test]
 fn optimistic_messages_name_op_and_raw() {
-    full_messages::<OptimisticRef>("OptimisticRef", 0, |n| n, "i32::MAX");
+    full_messages::<pageref::OptimisticRef>("OptimisticRef", 0, u64::from);
 }
 
 #[test]
 fn sticky_messages_name_op_and_raw() {
-    full_messages::<StickyRef>(
-        "StickyRef",
-        <StickyRef>::ZERO_FLAG,
-        |n| n,
-        "MAX_COUNT (2^30 - 1)",
-    );
+    let dead = <pageref::StickyRef>::ZERO_FLAG.into();
+    full_messages::<pageref::StickyRef>("StickyRef", dead, u64::from);
 }
 
 #[test]
 fn lowbit_messages_name_op_and_raw() {
-    full_messages::<LowBitRef>("LowBitRef", 1, |n| 2 * n, "MAX_COUNT (2^30 - 1)");
+    full_messages::<pageref::LowBitRef>("LowBitRef", 1, |n| 2 * u64::from(n));
+}
+
+#[test]
+fn rcuref_messages_name_op_and_raw() {
+    full_messages::<pageref::RcuRef>("RcuRef", 0xe000_0000, |n| u64::from(n) - 1);
+}
+
+#[test]
+fn fileref_messages_name_op_and_raw() {
+    let dead = 0xe000_0000_0000_0000;
+    full_messages::<pageref::FileRef>("FileRef", dead, |n| u64::from(n) - 1);
+    full_messages::<pageref::FileRef<AtomicU32>>("FileRef", 0xe000_0000, |n| u64::from(n) - 1);
 }
 
 /// The frozen-bit scheme's own check: a failed get that would wrap a frozen
 /// word into "live" (only reachable from a raw state the guard prevents).
 #[test]
 #[should_panic(
-    expected = "add_unless_frozen: frozen word wrapped around into live (overflow guard outrun) (FrozenRef, raw = 0xffffffff)"
+    expected = "add_unless_frozen: dead word wrapped around into live (garbage outran its headroom) (FrozenRef, raw = 0xffffffff)"
 )]
-#[cfg(feature = "mutants")]
 fn frozen_wrap_is_reported() {
-    // SAFETY: an unreachable raw state on purpose, to reach the check.
-    let p: FrozenRef = unsafe { FrozenRef::from_raw(u32::MAX) };
+    // An unreachable raw state on purpose, to reach the check.
+    let p = pageref::FrozenRef::<AtomicU32>::from_raw(u32::MAX.into());
     p.try_get();
+}
+
+/// The same check in the 32-bit file_ref, which has no guard: from the top
+/// of its dead zone a get wraps the word into live.
+#[test]
+#[should_panic(
+    expected = "add_unless_frozen: dead word wrapped around into live (garbage outran its headroom) (FileRef, raw = 0xfffffffe)"
+)]
+fn fileref32_wrap_is_reported() {
+    let p = pageref::FileRef::<AtomicU32>::from_raw(0xffff_fffe);
+    p.add_unless_frozen(2);
 }
 
 /// The sticky counter's own checks: reviving (init/unfreeze) a word whose
 /// help flag still waits for its decrementer to claim it; a failed get whose
 /// garbage carried into the flags (only reachable from a raw state the guard
 /// prevents).
-#[cfg(feature = "mutants")]
 mod sticky_only {
+    use core::sync::atomic::AtomicU32;
     use pageref::{PageRef, StickyRef};
     const HELPED: u32 = <StickyRef>::ZERO_FLAG | <StickyRef>::HELP_FLAG;
 
@@ -349,8 +381,8 @@ mod sticky_only {
         expected = "init: its last put has not claimed the zero yet (StickyRef, raw = 0xc0000000)"
     )]
     fn init_before_claim() {
-        // SAFETY: a helped word with no decrementer, on purpose.
-        let p: StickyRef = unsafe { StickyRef::from_raw(HELPED) };
+        // A helped word with no decrementer, on purpose.
+        let p = StickyRef::<AtomicU32>::from_raw(HELPED.into());
         p.init();
     }
 
@@ -359,8 +391,8 @@ mod sticky_only {
         expected = "unfreeze: its last put has not claimed the zero yet (StickyRef, raw = 0xc0000005)"
     )]
     fn unfreeze_before_claim() {
-        // SAFETY: as above, with garbage.
-        let p: StickyRef = unsafe { StickyRef::from_raw(HELPED | 5) };
+        // As above, with garbage.
+        let p = StickyRef::<AtomicU32>::from_raw((HELPED | 5).into());
         p.unfreeze(1);
     }
 
@@ -369,8 +401,8 @@ mod sticky_only {
         expected = "add_unless_frozen: garbage carried into the flags (overflow guard outrun) (StickyRef, raw = 0xbfffffff)"
     )]
     fn garbage_into_help_flag() {
-        // SAFETY: garbage at its maximum, far above the guard, on purpose.
-        let p: StickyRef = unsafe { StickyRef::from_raw(<StickyRef>::ZERO_FLAG | 0x3fff_ffff) };
+        // Garbage at its maximum, far above the guard, on purpose.
+        let p = StickyRef::<AtomicU32>::from_raw((<StickyRef>::ZERO_FLAG | 0x3fff_ffff).into());
         p.try_get();
     }
 
@@ -379,8 +411,8 @@ mod sticky_only {
         expected = "add_unless_frozen: garbage carried into the flags (overflow guard outrun) (StickyRef, raw = 0xffffffff)"
     )]
     fn garbage_wraps_helped_word() {
-        // SAFETY: as above, on a helped word.
-        let p: StickyRef = unsafe { StickyRef::from_raw(u32::MAX) };
+        // As above, on a helped word.
+        let p = StickyRef::<AtomicU32>::from_raw(u32::MAX.into());
         p.try_get();
     }
 }

@@ -1,12 +1,13 @@
-//! Exhaustive checks of the frozen-bit encoding's pure helpers over all 2^32
-//! raw values (about 10 s with the workspace's optimised test profile).
+//! Exhaustive checks over all 2^32 raw values: the frozen-bit encoding's pure
+//! helpers, and the zones of the kernel's rcuref_t as `RcuRef` reads them
+//! (about 15 s in all with the workspace's optimised test profile).
 
-use pageref::state::{self, State};
-use pageref::{FROZEN_BIT, GUARD_LIMIT, MAX_COUNT, MAX_NR};
+use pageref::state::{self, State, FROZEN_BIT, GUARD_LIMIT, MAX_COUNT};
+use pageref::{PageRef, RcuRef, MAX_NR};
 
 /// Every raw value decodes to exactly one state, consistent with
 /// `is_frozen` and `visible_count`; `count()` never reports garbage or a
-/// value above `i32::MAX` (BRIEF §5 scenario 11).
+/// value above `i32::MAX` (scenario 11 of `docs/races.md`).
 #[test]
 fn decode_is_consistent_for_every_u32() {
     let mut counts = [0u64; 3];
@@ -51,9 +52,10 @@ fn guard_threshold_and_no_wrap_below_it() {
         }
     }
     // The headroom above the guard: from the highest value the guard leaves,
-    // 2^14 failing getters with the largest nr, all adding before any guard
-    // CAS lands, still leave the word frozen; one more could wrap it.
-    let worst = (GUARD_LIMIT - 1) as u64 + (1u64 << 14) * MAX_NR as u64;
+    // 2^30 / MAX_NR = 4096 failing getters with the largest nr, all adding
+    // before any guard CAS lands, still leave the word frozen; one more
+    // could wrap it.
+    let worst = (GUARD_LIMIT - 1) as u64 + (1u64 << 30) / MAX_NR as u64 * MAX_NR as u64;
     assert!(worst <= u32::MAX as u64);
     assert!(worst + MAX_NR as u64 > u32::MAX as u64);
 }
@@ -67,4 +69,27 @@ fn add_succeeds_on_live_values_until_the_bit() {
             assert_eq!(state::add_succeeds(raw, nr), expect, "{raw:#x} + {nr}");
         }
     }
+}
+
+/// rcuref's zones (`include/linux/rcuref.h`), read through the shipped
+/// `RcuRef` for every raw value: live `0..=0x7fff_ffff` counts raw + 1, the
+/// saturation zone counts raw + 1 as `rcuref_read` does, the dead zone
+/// `0xc000_0000..=0xffff_fffe` is frozen and counts 0, and `NOREF`
+/// (`0xffff_ffff`, the transient zero) counts 0 without being frozen.
+#[test]
+fn rcuref_zones_for_every_u32() {
+    let mut zones = [0u64; 4];
+    for raw in 0..=u32::MAX {
+        let r = RcuRef::<core::sync::atomic::AtomicU32>::from_raw(raw.into());
+        let (count, frozen) = (r.count(), r.is_frozen());
+        let zone = match raw {
+            0..=0x7fff_ffff => (count == raw + 1 && !frozen, 0),
+            0x8000_0000..=0xbfff_ffff => (count == raw + 1 && !frozen, 1),
+            0xffff_ffff => (count == 0 && !frozen, 3),
+            _ => (count == 0 && frozen, 2),
+        };
+        assert!(zone.0, "raw {raw:#x}: count {count}, frozen {frozen}");
+        zones[zone.1] += 1;
+    }
+    assert_eq!(zones, [1 << 31, 1 << 30, (1 << 30) - 1, 1]);
 }

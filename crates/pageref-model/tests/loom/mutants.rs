@@ -168,7 +168,7 @@ fn mutant_lowbit_odd_increment() {
 fn mutant_lowbit_skip_final_cas() {
     caught(
         "LowBitSkipFinalCas",
-        runs!(LowBitRef<LoomWord, LowBitSkipFinalCas>: s01_get_vs_last_put),
+        runs!(LowBitRef<LoomWord, SkipFinalCas>: s01_get_vs_last_put),
     );
 }
 
@@ -265,7 +265,7 @@ fn mutant_matrix() {
     all!("StickyClaimBySwap", StickyRef<LoomWord, StickyClaimBySwap>, final_zero);
     all!("StickyRelaxedFinal", StickyRef<LoomWord, RelaxedFinal>, final_zero);
     all!("LowBitOddIncrement", LowBitRef<LoomWord, LowBitOddIncrement>);
-    all!("LowBitSkipFinalCas", LowBitRef<LoomWord, LowBitSkipFinalCas>);
+    all!("LowBitSkipFinalCas", LowBitRef<LoomWord, SkipFinalCas>);
     all!("LowBitRelaxedFinal", LowBitRef<LoomWord, RelaxedFinal>);
     for (name, r) in [
         (
