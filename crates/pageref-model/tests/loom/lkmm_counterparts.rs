@@ -11,18 +11,26 @@
 //! freezer reads it; loom reports the read as a data race unless the
 //! holder's write happens before it under C11.
 //!
+//! The rcuref_put() form of the final CAS (release CAS, then an acquire
+//! fence on success; `frozen-final-cas-rcuref-put-free-reads.litmus`,
+//! `frozen-final-cas-release-free-reads.litmus` without the fence) is not a
+//! `FrozenRef` policy: its policy only chooses the final CAS's success
+//! ordering. The shipped `RcuRef` (the kernel's `rcuref_t`) has exactly
+//! that last put, and the same revival race (a get brings `NOREF` back to
+//! 0), so the free-path model runs on it too, with and without its fence.
+//!
 //! Litmus cases with no C11 counterpart on the shipped code, and so none
-//! here: the rcuref-style final CAS (release CAS, then an acquire fence on
-//! success) and relaxed or release decrements in the put, relaxed getters,
-//! relaxed freezes and plain unfreezes — the shipped code has none of these
-//! forms, its policy only chooses the final CAS's success ordering, and the
-//! tests do not copy the algorithm to add them; the free outside the CAS's
-//! `if` — C11 has no control dependencies, so the verdict is the same with
-//! or without it; marked against plain page accesses — the page cells here
-//! are plain (non-atomic) data, like LKMM's plain accesses.
+//! here: relaxed or release decrements in `FrozenRef`'s put, relaxed
+//! getters, relaxed freezes and plain unfreezes — the shipped code has none
+//! of these forms, and the tests do not copy the algorithm to add them; the
+//! free outside the CAS's `if` — C11 has no control dependencies, so the
+//! verdict is the same with or without it; marked against plain page
+//! accesses — the page cells here are plain (non-atomic) data, like LKMM's
+//! plain accesses.
 
 use loom::sync::Arc;
-use pageref::{AcquireFinal, Policy, RelaxedFinal};
+use pageref::policy::mutants::RcuRefNoFence;
+use pageref::{AcquireFinal, PageRef, RcuRef, RelaxedFinal};
 use pageref_model::loom_harness::{
     check, hit, spawn, Failed, LoomCell, LoomPage, LoomThreads, Passed,
 };
@@ -30,7 +38,7 @@ use pageref_model::page::{Contents, DataCell};
 use pageref_model::trace::note;
 
 use crate::scenarios::BOUND_2_THREADS;
-use crate::{pass, Frozen};
+use crate::{pass, Frozen, LoomWord};
 
 /// Coverage key: the last putter's free path read flags written by a getter
 /// that had revived its transient zero.
@@ -64,11 +72,12 @@ fn read_flags(f: &LoomCell) -> u32 {
 /// try_gets, writes flags, and puts (and, if it wins, reads flags in its own
 /// free path). When T1 revives T0's transient zero and T0's CAS then reads
 /// T1's zero, T1's write must happen before T0's read: with `Acquire` on
-/// the CAS it does; with `Relaxed` loom reports the read racing with the
-/// write. 2 threads, no preemption bound (exhaustive).
-fn free_path_reads<P: Policy>() -> Result<Passed, Failed> {
+/// the CAS (or an Acquire fence after it) it does; with a relaxed or release
+/// CAS alone loom reports the read racing with the write. 2 threads, no
+/// preemption bound (exhaustive).
+fn free_path_reads<R: PageRef + 'static>() -> Result<Passed, Failed> {
     check(BOUND_2_THREADS, || {
-        let p = Arc::new(LoomPage::<Frozen<P>>::new(1));
+        let p = Arc::new(LoomPage::<R>::new(1));
         let fl = flags();
         let (q, g) = (p.clone(), fl.clone());
         let t1 = spawn(1, move || {
@@ -129,7 +138,7 @@ fn freezer_reads() -> Result<Passed, Failed> {
 fn free_path_reads_what_the_reviver_wrote() {
     let p = pass(
         "free path reads what the reviver wrote (AcquireFinal)",
-        free_path_reads::<AcquireFinal>(),
+        free_path_reads::<Frozen<AcquireFinal>>(),
     );
     assert!(
         p.hits(FREE_READ_REVIVER) > 0,
@@ -143,16 +152,48 @@ fn free_path_reads_what_the_reviver_wrote() {
 /// Sometimes).
 #[test]
 fn relaxed_final_cas_free_path_read_races() {
-    match free_path_reads::<RelaxedFinal>() {
+    expect_race("RelaxedFinal", free_path_reads::<Frozen<RelaxedFinal>>());
+}
+
+/// The model must fail with loom's data-race report.
+fn expect_race(what: &str, r: Result<Passed, Failed>) {
+    match r {
         Ok(p) => panic!(
-            "RelaxedFinal: the free path's read did not race ({} executions)",
+            "{what}: the free path's read did not race ({} executions)",
             p.executions
         ),
         Err(f) => {
             assert!(f.message.contains("Causality violation"), "{}", f.message);
-            println!("RelaxedFinal: the free path's read races, as expected\n{f}");
+            println!("{what}: the free path's read races, as expected\n{f}");
         }
     }
+}
+
+/// The rcuref_put() form on the shipped `RcuRef`: release decrement, release
+/// CAS `NOREF -> DEAD`, then an Acquire fence (`smp_acquire__after_ctrl_dep()`)
+/// — passes, and reaches the revival interleaving. The C11 side of
+/// `frozen-final-cas-rcuref-put-free-reads.litmus` (LKMM: Never).
+#[test]
+fn rcuref_form_free_path_reads_what_the_reviver_wrote() {
+    let p = pass(
+        "free path reads what the reviver wrote (RcuRef: release CAS + acquire fence)",
+        free_path_reads::<RcuRef<LoomWord>>(),
+    );
+    assert!(
+        p.hits(FREE_READ_REVIVER) > 0,
+        "the model never reached '{FREE_READ_REVIVER}': it is too weak"
+    );
+}
+
+/// The same without the fence (`RcuRefNoFence`: a release CAS alone): loom
+/// must report the race — the C11 side of
+/// `frozen-final-cas-release-free-reads.litmus` (LKMM: Sometimes).
+#[test]
+fn rcuref_form_without_fence_free_path_read_races() {
+    expect_race(
+        "RcuRefNoFence",
+        free_path_reads::<RcuRef<LoomWord, RcuRefNoFence>>(),
+    );
 }
 
 /// The freezer reads a holder's write: passes on the shipped freeze (an
