@@ -91,6 +91,10 @@ mod optimistic;
 pub mod policy;
 pub mod state;
 mod sticky;
+#[cfg(feature = "alloc")]
+extern crate alloc;
+#[cfg(feature = "alloc")]
+pub mod sync;
 mod zero_dead;
 
 pub use atomic::AtomicWord;
