@@ -44,40 +44,30 @@ const DANGLING: usize = usize::MAX;
 /// dead count) run: debug builds, or the crate's `strict` feature.
 const CHECKS: bool = cfg!(any(debug_assertions, feature = "strict"));
 
-#[cfg(feature = "mutants")]
-use super::words::mutants as bug;
-
 #[cfg(test)]
 #[path = "tests.rs"]
 mod tests;
 
-/// Whether planted bug `id` is on for `W`. Always `false` without the
-/// `mutants` feature, so every mutated branch folds away at compile time.
-#[inline(always)]
-#[allow(unused_variables)]
-fn planted<W: ArcWords>(id: fn() -> u8) -> bool {
-    #[cfg(feature = "mutants")]
-    {
-        W::BUG != 0 && W::BUG == id()
-    }
-    #[cfg(not(feature = "mutants"))]
-    {
-        false
-    }
+/// The ids of the planted bugs (see `words::mutants`); without the
+/// `mutants` feature they are all 0, "never", so every mutated branch folds
+/// away at compile time.
+#[cfg(feature = "mutants")]
+use super::words::mutants as bug;
+#[cfg(not(feature = "mutants"))]
+mod bug {
+    pub const UPGRADE_IGNORES_DEAD: u8 = 0;
+    pub const DROP_WITHOUT_CAS: u8 = 0;
+    pub const RELAXED_FINAL_CAS: u8 = 0;
+    pub const INTO_INNER_TWO_WINNERS: u8 = 0;
+    pub const GET_MUT_NO_WEAK_LOCK: u8 = 0;
+    pub const CYCLIC_RELAXED_PUBLISH: u8 = 0;
+    pub const MAKE_MUT_REVIVES: u8 = 0;
 }
 
-macro_rules! bug {
-    ($name:ident) => {{
-        #[cfg(feature = "mutants")]
-        fn id() -> u8 {
-            bug::$name
-        }
-        #[cfg(not(feature = "mutants"))]
-        fn id() -> u8 {
-            0
-        }
-        id
-    }};
+/// Whether planted bug `id` is on for `W` (only `Planted` words set one).
+#[inline(always)]
+fn planted<W: ArcWords>(id: u8) -> bool {
+    id != 0 && W::BUG == id
 }
 
 /// The allocation: both counts, the model checker's token (zero-sized
@@ -361,7 +351,7 @@ impl<T, W: ArcWords> Arc<T, W> {
         // SAFETY: the allocation is live (we hold `weak`); nobody reads
         // `data` while the count is dead.
         unsafe { ptr::addr_of_mut!((*p.as_ptr()).data).write(data) };
-        let order = if planted::<W>(bug!(CYCLIC_RELAXED_PUBLISH)) {
+        let order = if planted::<W>(bug::CYCLIC_RELAXED_PUBLISH) {
             Relaxed
         } else {
             Release
@@ -467,7 +457,7 @@ impl<T, W: ArcWords> Arc<T, W> {
     /// ```
     #[inline]
     pub fn into_inner(this: Self) -> Option<T> {
-        if planted::<W>(bug!(INTO_INNER_TWO_WINNERS)) {
+        if planted::<W>(bug::INTO_INNER_TWO_WINNERS) {
             // ORDERING: as the real fast path below.
             if this.strong().load(Acquire) == 1 {
                 // ORDERING: Relaxed (the bug is the missing atomicity).
@@ -525,12 +515,12 @@ impl<T, W: ArcWords> Arc<T, W> {
     /// not the last should cost one `fetch_sub` and one branch.
     #[inline(never)]
     fn final_cas(&self) -> bool {
-        if planted::<W>(bug!(DROP_WITHOUT_CAS)) {
+        if planted::<W>(bug::DROP_WITHOUT_CAS) {
             // As std: an acquire fence, and the drop is ours at once.
             W::Atomic::fence(Acquire);
             return true;
         }
-        let success = if planted::<W>(bug!(RELAXED_FINAL_CAS)) {
+        let success = if planted::<W>(bug::RELAXED_FINAL_CAS) {
             Relaxed
         } else {
             Acquire
@@ -653,7 +643,7 @@ impl<T, W: ArcWords> Arc<T, W> {
     /// `is_unique`: locks the weak count (`1 -> WEAK_LOCKED`) so that no
     /// `Weak` can appear while the strong count is checked.
     fn is_unique(&mut self) -> bool {
-        if planted::<W>(bug!(GET_MUT_NO_WEAK_LOCK)) {
+        if planted::<W>(bug::GET_MUT_NO_WEAK_LOCK) {
             // ORDERING: as below; the bug is the missing lock.
             return self.strong().load(Acquire) == 1 && self.weak().load(Acquire) == 1;
         }
@@ -738,34 +728,37 @@ impl<T: Clone, W: ArcWords> Arc<T, W> {
         {
             // Another strong reference exists: clone the value.
             *this = Arc::new_with_words(this.data().clone());
-        } else if {
+        } else {
             // ORDERING: Relaxed, as std's: an optimisation; we race weak
             // pointers being dropped, and the worst case is a needless move.
             // It cannot read WEAK_LOCKED: only a strong holder locks it.
-            this.weak().load(Relaxed) != 1
-        } {
-            // We removed the last strong reference but `Weak`s remain: move
-            // the value to a new allocation and leave this one dead, so that
-            // they can no longer upgrade. Our implicit weak goes with it.
-            let old = this.ptr;
-            let _weak = Weak { ptr: old };
-            // SAFETY: the count is dead and was ours alone: the value is
-            // initialised and nobody else can reach it; it is moved once.
-            let data = unsafe { ptr::read(ptr::addr_of!((*old.as_ptr()).data)) };
-            let fresh = Arc::new_with_words(data);
-            if planted::<W>(bug!(MAKE_MUT_REVIVES)) {
-                // ORDERING: as the re-open below (the bug is re-opening).
-                // SAFETY: `_weak` keeps the allocation live.
-                unsafe { strong(old) }.store(1, Release);
+            let weaks = this.weak().load(Relaxed) != 1;
+            if weaks {
+                // We removed the last strong reference but `Weak`s remain:
+                // move the value to a new allocation and leave this one
+                // dead, so that they can no longer upgrade. Our implicit
+                // weak reference goes with it.
+                let old = this.ptr;
+                let _weak = Weak { ptr: old };
+                // SAFETY: the count is dead and was ours alone: the value is
+                // initialised and nobody else can reach it; it is moved once.
+                let data = unsafe { ptr::read(ptr::addr_of!((*old.as_ptr()).data)) };
+                let fresh = Arc::new_with_words(data);
+                if planted::<W>(bug::MAKE_MUT_REVIVES) {
+                    // ORDERING: as the re-open below (the bug is re-opening).
+                    // SAFETY: `_weak` keeps the allocation live.
+                    unsafe { strong(old) }.store(1, Release);
+                }
+                // SAFETY: `this` gave up its reference above (the count is
+                // dead and `_weak` owns the implicit weak): overwrite it
+                // without a drop.
+                unsafe { ptr::write(this, fresh) };
+            } else {
+                // ORDERING: Release, as std's: we were the only reference of
+                // either kind; re-open the count. Pairs with the acquires of
+                // whoever later gets a reference from us.
+                this.strong().store(1, Release);
             }
-            // SAFETY: `this` gave up its reference above (the count is dead
-            // and `_weak` owns the implicit weak): overwrite without a drop.
-            unsafe { ptr::write(this, fresh) };
-        } else {
-            // ORDERING: Release, as std's: we were the only reference of
-            // either kind; re-open the count. Pairs with later acquires of
-            // whoever gets a reference from us.
-            this.strong().store(1, Release);
         }
         // SAFETY: `this` is now the only reference of either kind to its
         // allocation (or the only strong one to a fresh clone).
@@ -922,7 +915,7 @@ impl<T, W: ArcWords> Weak<T, W> {
         // happen before ours (though the value stays ours to read, not to
         // drop: the dropper's CAS now fails).
         let old = self.strong().fetch_add(1, Acquire);
-        if old <= MAX_STRONG || planted::<W>(bug!(UPGRADE_IGNORES_DEAD)) {
+        if old <= MAX_STRONG || planted::<W>(bug::UPGRADE_IGNORES_DEAD) {
             return Some(Arc::from_inner(self.ptr));
         }
         Self::upgrade_failed(self.strong(), old)

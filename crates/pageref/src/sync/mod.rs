@@ -114,6 +114,10 @@
 //!   so std accepts a few programs where an `Arc<&'a T>` is dropped after
 //!   the `T` it borrows (e.g. declared in the wrong order in one scope).
 //!   Ours, like any stable-Rust container, rejects those at compile time.
+//! * *Method receivers.* `fn f(self: Arc<Self>)` and `self: &Arc<Self>`
+//!   work only with std's `Arc` (and `Box`, `Rc`, `Pin`): other smart
+//!   pointers need the unstable `arbitrary_self_types`. Write
+//!   `fn f(this: &Arc<Self>)` and call `Type::f(&arc)` instead.
 //! * *Overflow limits.* The strong count aborts above `2^62 - 1` (std:
 //!   `isize::MAX`), `2^30 - 1` on 32-bit targets (std: `2^31 - 1`).
 //!   Reaching either takes `mem::forget` of that many clones. An upgrade

@@ -21,11 +21,11 @@ fn constants() {
     assert_eq!(DEAD.leading_zeros(), 0);
     // The live range, the overflow headroom and the dead range do not
     // overlap, and the guard sits in the middle of the dead range.
-    assert!(MAX_STRONG < DEAD / 2);
-    assert!(MAX_STRONG + 1_000_000 < DEAD);
+    const _: () = assert!(MAX_STRONG < DEAD / 2);
+    const _: () = assert!(MAX_STRONG + 1_000_000 < DEAD);
+    const _: () = assert!(MAX_WEAK < WEAK_LOCKED);
     assert_eq!(GUARD & DEAD, DEAD);
     assert_eq!(GUARD - DEAD, DEAD / 2);
-    assert!(MAX_WEAK < WEAK_LOCKED);
     assert_eq!(DANGLING, usize::MAX);
 }
 
