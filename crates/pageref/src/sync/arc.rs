@@ -16,7 +16,7 @@ use core::pin::Pin;
 use core::ptr::{self, NonNull};
 use core::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 
-use super::words::{abort, ArcWords, CoreWords};
+use super::words::{ArcWords, CoreWords};
 use crate::atomic::AtomicWord;
 
 /// The dead bit of the strong count: the top bit of `usize`.
@@ -382,8 +382,7 @@ impl<T, W: ArcWords> Arc<T, W> {
             // ORDERING: Relaxed; a diagnostic of the caller's reference.
             let s = arc.strong().load(Relaxed);
             if s == 0 || s > MAX_STRONG {
-                let _ = ManuallyDrop::new(arc);
-                misuse("from_raw", "the pointer's strong count is not live", s);
+                misuse::<W>("from_raw", "the pointer's strong count is not live", s);
             }
         }
         arc
@@ -500,7 +499,7 @@ impl<T, W: ArcWords> Arc<T, W> {
         let old = self.strong().fetch_sub(1, Release);
         if old != 1 {
             if CHECKS && (old == 0 || old > MAX_STRONG) {
-                misuse(
+                misuse::<W>(
                     "drop",
                     "strong count was not live (double drop or from_raw misuse)",
                     old,
@@ -785,7 +784,7 @@ impl<T, W: ArcWords> Clone for Arc<T, W> {
         // other threads may already rely on the too-large count. The
         // headroom above MAX_STRONG keeps the racing increments below DEAD.
         if old > MAX_STRONG {
-            abort(&"strong count overflow");
+            W::fatal(&"strong count overflow");
         }
         Self::from_inner(self.ptr)
     }
@@ -929,7 +928,7 @@ impl<T, W: ArcWords> Weak<T, W> {
         if old & DEAD == 0 {
             // As clone's: abort on overflow. std's upgrade panics here
             // instead, but its CAS has not incremented; our fetch_add has.
-            abort(&"strong count overflow");
+            W::fatal(&"strong count overflow");
         }
         if old >= GUARD {
             // The garbage has grown to a quarter of the word: reset it to
@@ -1045,7 +1044,7 @@ impl<T, W: ArcWords> Clone for Weak<T, W> {
         let old = self.weak().fetch_add(1, Relaxed);
         // As std: abort on overflow.
         if old > MAX_WEAK {
-            abort(&"weak count overflow");
+            W::fatal(&"weak count overflow");
         }
         Weak { ptr: self.ptr }
     }
@@ -1066,7 +1065,7 @@ impl<T, W: ArcWords> Drop for Weak<T, W> {
             // SAFETY: the last reference of either kind is gone.
             unsafe { free(self.ptr) }
         } else if CHECKS && (old == 0 || old == WEAK_LOCKED) {
-            misuse(
+            misuse::<W>(
                 "Weak::drop",
                 "weak count was not live (double drop or from_raw misuse)",
                 old,
@@ -1093,7 +1092,7 @@ impl<T, W: ArcWords> core::fmt::Debug for Weak<T, W> {
 /// counts show it): the state is corrupt, so abort rather than unwind.
 #[cold]
 #[inline(never)]
-fn misuse(op: &str, what: &str, raw: usize) -> ! {
+fn misuse<W: ArcWords>(op: &str, what: &str, raw: usize) {
     // Format without allocating: the message goes through `abort`'s panic.
     struct Msg<'a>(&'a str, &'a str, usize);
     impl core::fmt::Display for Msg<'_> {
@@ -1101,5 +1100,5 @@ fn misuse(op: &str, what: &str, raw: usize) -> ! {
             write!(f, "{}: {} (raw = {:#x})", self.0, self.1, self.2)
         }
     }
-    abort(&Msg(op, what, raw))
+    W::fatal(&Msg(op, what, raw))
 }

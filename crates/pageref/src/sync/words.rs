@@ -62,6 +62,16 @@ pub unsafe trait ArcWords: sealed::Sealed + Send + Sync + Sized + 'static {
     #[doc(hidden)]
     fn spin();
 
+    /// A failed check of the counts (overflow, misuse): the process aborts.
+    /// A model checker's words panic instead, so that it reports the
+    /// failing execution, and return while a panic is already unwinding
+    /// (the caller then leaves the counts as they are).
+    #[doc(hidden)]
+    #[cold]
+    fn fatal(msg: &dyn core::fmt::Display) {
+        abort(msg)
+    }
+
     /// The planted bug, `0` for none (see `mutants`). Only the `Planted`
     /// words of the `mutants` feature set it.
     #[doc(hidden)]
@@ -111,42 +121,61 @@ pub use loom_words::LoomWords;
 
 #[cfg(feature = "loom")]
 mod loom_words {
-    use super::*;
+    extern crate std;
 
-    /// loom's `AtomicUsize`, with every allocation tracked (feature `loom`,
-    /// for the verification crate).
+    use super::*;
+    use core::marker::PhantomData;
+
+    /// loom's `AtomicUsize` (or `A`, a wrapper of it, such as a checker's
+    /// checking atomic), for the verification crate (feature `loom`).
     ///
     /// An allocation's memory is never returned during a model run
     /// (quarantine): freeing only marks its token. So a buggy variant that
     /// uses an `Arc` after the free reads intact memory, and the model
     /// reports the use (a dropped value, a race) instead of the process
-    /// crashing. The token is a `loom::alloc::Track`, so a leak fails the
-    /// model, and a second free panics with "double free".
-    #[derive(Debug, Clone, Copy, Default)]
-    pub struct LoomWords;
+    /// crashing. A second free panics with "double free"; the allocations
+    /// not yet freed are counted ([`live`](Self::live)), so that a model can
+    /// check for leaks. (Not with `loom::alloc::Track`: a model must be able
+    /// to discard an execution that loom should not have produced, leaks
+    /// included.) Failed checks of the counts panic, so that the model
+    /// reports them, instead of aborting.
+    pub struct LoomWords<A = loom::sync::atomic::AtomicUsize>(PhantomData<fn() -> A>);
 
-    /// A loom-tracked allocation and a freed flag.
+    impl<A> core::fmt::Debug for LoomWords<A> {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            f.write_str("LoomWords")
+        }
+    }
+
+    std::thread_local! {
+        static LIVE: core::cell::Cell<usize> = const { core::cell::Cell::new(0) };
+    }
+
+    impl<A> LoomWords<A> {
+        /// Allocations made and not yet freed on this OS thread (loom runs
+        /// every model thread on the thread that runs the model).
+        pub fn live() -> usize {
+            LIVE.with(|l| l.get())
+        }
+    }
+
+    /// Whether the allocation was freed.
     #[derive(Debug)]
     pub struct LoomToken {
-        track: core::cell::UnsafeCell<Option<loom::alloc::Track<()>>>,
         freed: core::sync::atomic::AtomicBool,
     }
 
-    // SAFETY: loom runs the model's threads one at a time on one OS thread;
-    // `track` is only touched by `free`, once (guarded by `freed`).
-    unsafe impl Sync for LoomToken {}
+    impl<A> sealed::Sealed for LoomWords<A> {}
 
-    impl sealed::Sealed for LoomWords {}
-
-    // SAFETY: loom's atomic; memory from the global allocator.
-    unsafe impl ArcWords for LoomWords {
-        type Atomic = loom::sync::atomic::AtomicUsize;
+    // SAFETY: loom's atomic (or a wrapper of it that forwards every
+    // operation); memory from the global allocator.
+    unsafe impl<A: AtomicWord<Value = usize> + 'static> ArcWords for LoomWords<A> {
+        type Atomic = A;
         type Token = LoomToken;
 
-        #[track_caller]
         fn token() -> LoomToken {
+            LIVE.with(|l| l.set(l.get() + 1));
             LoomToken {
-                track: core::cell::UnsafeCell::new(Some(loom::alloc::Track::new(()))),
                 freed: core::sync::atomic::AtomicBool::new(false),
             }
         }
@@ -160,8 +189,7 @@ mod loom_words {
             if t.freed.swap(true, core::sync::atomic::Ordering::Relaxed) {
                 panic!("pageref::sync model: double free of an Arc allocation");
             }
-            // SAFETY: only the first free gets here (the flag above).
-            drop(unsafe { (*t.track.get()).take() });
+            LIVE.with(|l| l.set(l.get() - 1));
             // The block itself stays allocated: quarantine (see the type doc).
         }
 
@@ -172,6 +200,12 @@ mod loom_words {
 
         fn spin() {
             loom::thread::yield_now()
+        }
+
+        fn fatal(msg: &dyn core::fmt::Display) {
+            if !std::thread::panicking() {
+                panic!("pageref::sync: {msg}")
+            }
         }
     }
 }
@@ -229,6 +263,9 @@ pub mod mutants {
         }
         fn spin() {
             W::spin()
+        }
+        fn fatal(msg: &dyn core::fmt::Display) {
+            W::fatal(msg)
         }
     }
 }
