@@ -349,7 +349,7 @@ const DROPPED: u32 = 0xDEAD;
 /// read after every thread is joined).
 struct Val {
     cell: UnsafeCell<u32>,
-    counts: std::sync::Arc<Counts>,
+    counts: &'static Counts,
 }
 
 #[derive(Default)]
@@ -365,11 +365,11 @@ struct Counts {
 unsafe impl Sync for Val {}
 
 impl Val {
-    fn new(counts: &std::sync::Arc<Counts>) -> Val {
+    fn new(counts: &'static Counts) -> Val {
         counts.created.fetch_add(1, SeqCst);
         Val {
             cell: UnsafeCell::new(ALIVE),
-            counts: counts.clone(),
+            counts,
         }
     }
 
@@ -395,7 +395,7 @@ impl Val {
 impl Clone for Val {
     fn clone(&self) -> Val {
         self.read();
-        Val::new(&self.counts)
+        Val::new(self.counts)
     }
 }
 
@@ -425,8 +425,12 @@ impl Counts {
     }
 }
 
-fn counts() -> std::sync::Arc<Counts> {
-    std::sync::Arc::new(Counts::default())
+/// The counts of one execution. Leaked (a few bytes per execution), not
+/// reference-counted: a planted bug that drops a value twice must not also
+/// drop its bookkeeping twice, which would corrupt the test process's heap
+/// instead of failing the model.
+fn counts() -> &'static Counts {
+    Box::leak(Box::default())
 }
 
 /// Upgrade vs the last drop: the body drops the only `Arc` while the other
@@ -435,7 +439,7 @@ fn counts() -> std::sync::Arc<Counts> {
 fn upgrade_vs_last_drop<W: ArcWords>() -> Result<Passed, Failed> {
     check(|| {
         let c = counts();
-        let a = Arc::<Val, W>::new_with_words(Val::new(&c));
+        let a = Arc::<Val, W>::new_with_words(Val::new(c));
         let w = Arc::downgrade(&a);
         let t = spawn(1, move || {
             if let Some(s) = w.upgrade() {
@@ -456,7 +460,7 @@ fn upgrade_vs_last_drop<W: ArcWords>() -> Result<Passed, Failed> {
 fn upgrade_vs_try_unwrap<W: ArcWords>() -> Result<Passed, Failed> {
     check(|| {
         let c = counts();
-        let a = Arc::<Val, W>::new_with_words(Val::new(&c));
+        let a = Arc::<Val, W>::new_with_words(Val::new(c));
         let w = Arc::downgrade(&a);
         let t = spawn(1, move || {
             if let Some(s) = w.upgrade() {
@@ -479,9 +483,9 @@ fn upgrade_vs_try_unwrap<W: ArcWords>() -> Result<Passed, Failed> {
 fn upgrade_vs_into_inner<W: ArcWords>() -> Result<Passed, Failed> {
     check(|| {
         let c = counts();
-        let a = Arc::<Val, W>::new_with_words(Val::new(&c));
+        let a = Arc::<Val, W>::new_with_words(Val::new(c));
         let w = Arc::downgrade(&a);
-        let c1 = c.clone();
+        let c1 = c;
         let t = spawn(1, move || {
             if let Some(s) = w.upgrade() {
                 s.read();
@@ -509,7 +513,7 @@ fn upgrade_vs_into_inner<W: ArcWords>() -> Result<Passed, Failed> {
 fn make_mut_with_live_weak<W: ArcWords>() -> Result<Passed, Failed> {
     check(|| {
         let c = counts();
-        let mut a = Arc::<Val, W>::new_with_words(Val::new(&c));
+        let mut a = Arc::<Val, W>::new_with_words(Val::new(c));
         let w = Arc::downgrade(&a);
         let t = spawn(1, move || {
             if let Some(s) = w.upgrade() {
@@ -533,7 +537,7 @@ fn make_mut_with_live_weak<W: ArcWords>() -> Result<Passed, Failed> {
 fn get_mut_vs_weak_count<W: ArcWords>() -> Result<Passed, Failed> {
     check(|| {
         let c = counts();
-        let mut a = Arc::<Val, W>::new_with_words(Val::new(&c));
+        let mut a = Arc::<Val, W>::new_with_words(Val::new(c));
         let b = a.clone();
         let t = spawn(1, move || {
             assert_eq!(Arc::weak_count(&b), 0);
@@ -576,7 +580,7 @@ fn new_cyclic_vs_upgrade<W: ArcWords>() -> Result<Passed, Failed> {
             }));
             // Made after the thread started: its creation is a write that
             // an unsynchronised read would race.
-            Val::new(&c)
+            Val::new(c)
         });
         a.read();
         drop(a);
@@ -592,7 +596,7 @@ fn new_cyclic_vs_upgrade<W: ArcWords>() -> Result<Passed, Failed> {
 fn two_upgrades_vs_last_drop<W: ArcWords>() -> Result<Passed, Failed> {
     check(|| {
         let c = counts();
-        let a = Arc::<Val, W>::new_with_words(Val::new(&c));
+        let a = Arc::<Val, W>::new_with_words(Val::new(c));
         let ts: Vec<_> = (1..=2)
             .map(|i| {
                 let w = Arc::downgrade(&a);
@@ -617,24 +621,24 @@ fn two_upgrades_vs_last_drop<W: ArcWords>() -> Result<Passed, Failed> {
 fn into_inner_three_ways<W: ArcWords>() -> Result<Passed, Failed> {
     check(|| {
         let c = counts();
-        let a = Arc::<Val, W>::new_with_words(Val::new(&c));
+        let a = Arc::<Val, W>::new_with_words(Val::new(c));
         let b = a.clone();
         let w = Arc::downgrade(&a);
-        let win = |c: &std::sync::Arc<Counts>, x: Arc<Val, W>| {
+        let win = |c: &Counts, x: Arc<Val, W>| {
             if let Some(mut v) = Arc::into_inner(x) {
                 v.write();
                 c.taken.fetch_add(1, SeqCst);
             }
         };
-        let (c1, c2) = (c.clone(), c.clone());
-        let t1 = spawn(1, move || win(&c1, b));
+        let (c1, c2) = (c, c);
+        let t1 = spawn(1, move || win(c1, b));
         let t2 = spawn(2, move || {
             if let Some(s) = w.upgrade() {
                 s.read();
-                win(&c2, s);
+                win(c2, s);
             }
         });
-        win(&c, a);
+        win(c, a);
         t1.join().unwrap();
         t2.join().unwrap();
         all_joined();

@@ -536,6 +536,14 @@ fn send_sync_bounds_as_std() {
     unpin::<Arc<std::marker::PhantomPinned>>();
     fn unwind_safe<T: std::panic::UnwindSafe>() {}
     unwind_safe::<Arc<Mutex<i32>>>();
+    // Covariant in T, as std (a longer lifetime coerces to a shorter one).
+    fn shorten<'a>(a: Arc<&'static str>, w: Weak<&'static str>) -> (Arc<&'a str>, Weak<&'a str>) {
+        (a, w)
+    }
+    let a = Arc::new("static");
+    let w = Arc::downgrade(&a);
+    let (a, w) = shorten(a, w);
+    assert_eq!(*w.upgrade().unwrap(), *a);
     // One pointer wide, with a niche, as std.
     assert_eq!(
         std::mem::size_of::<Arc<u64>>(),

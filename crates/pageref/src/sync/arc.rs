@@ -515,7 +515,8 @@ impl<T, W: ArcWords> Arc<T, W> {
     #[inline(never)]
     fn final_cas(&self) -> bool {
         if planted::<W>(bug::DROP_WITHOUT_CAS) {
-            // As std: an acquire fence, and the drop is ours at once.
+            // ORDERING: Acquire fence, as std's last drop (the planted bug
+            // is the missing CAS, not the ordering).
             W::Atomic::fence(Acquire);
             return true;
         }
@@ -947,9 +948,10 @@ impl<T, W: ArcWords> Weak<T, W> {
     /// The number of strong pointers to the allocation; 0 if the value has
     /// been dropped or this `Weak` is dangling.
     ///
-    /// A 0 from here is final, as in std: a read of the transient 0 of a
-    /// last drop in progress waits (spins) until that drop has either marked
-    /// the count dead or been overtaken by an upgrade.
+    /// A 0 from here is final, as in std (except inside `new_cyclic`'s
+    /// closure, where the value is not published yet): a read of the
+    /// transient 0 of a last drop in progress waits (spins) until that drop
+    /// has either marked the count dead or been overtaken by an upgrade.
     #[inline]
     #[must_use]
     pub fn strong_count(&self) -> usize {
@@ -1061,6 +1063,9 @@ impl<T, W: ArcWords> Drop for Weak<T, W> {
         // before its free; the freer's acquire fence below pairs with it.
         let old = self.weak().fetch_sub(1, Release);
         if old == 1 {
+            // ORDERING: Acquire fence, as std's: synchronises with every
+            // other weak (and the strongs' implicit weak) reference's
+            // Release decrement, so that all their uses happen before the free.
             W::Atomic::fence(Acquire);
             // SAFETY: the last reference of either kind is gone.
             unsafe { free(self.ptr) }

@@ -106,8 +106,10 @@
 //!
 //! **Semantics.** Same as std's, including the guarantees under races:
 //! exactly one of racing `into_inner` calls wins; a `strong_count()` of 0
-//! from a `Weak` is final (an upgrade after it fails), because a read of a
-//! last drop's transient 0 waits for that drop to finish or be overtaken;
+//! from a `Weak` is final once the value was published (an upgrade after
+//! it fails; inside `new_cyclic`'s closure it is 0 until the `Arc` exists,
+//! as in std), because a read of a last drop's transient 0 waits for that
+//! drop to finish or be overtaken;
 //! `make_mut` disassociates `Weak`s. The differences, all at the edges:
 //!
 //! * *Drop check.* std's `Drop for Arc<T>` is `#[may_dangle]` (unstable),
