@@ -139,6 +139,12 @@ mod loom_words {
     /// to discard an execution that loom should not have produced, leaks
     /// included.) Failed checks of the counts panic, so that the model
     /// reports them, instead of aborting.
+    ///
+    /// loom 0.7 can let a plain store squeeze into a read-modify-write
+    /// (tokio-rs/loom issues #254 and #389), which `make_mut`'s and
+    /// `new_cyclic`'s stores meet; a model should therefore use an `A` that
+    /// detects and discards such executions, as the verification crate's
+    /// `loom_arc` test does.
     pub struct LoomWords<A = loom::sync::atomic::AtomicUsize>(PhantomData<fn() -> A>);
 
     impl<A> core::fmt::Debug for LoomWords<A> {
