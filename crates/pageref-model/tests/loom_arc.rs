@@ -436,6 +436,8 @@ fn counts() -> &'static Counts {
 /// Upgrade vs the last drop: the body drops the only `Arc` while the other
 /// thread upgrades, uses the value and drops its `Arc`. Covers the revival
 /// of the transient 0 and the final CAS read of the reviver's 0.
+///
+/// Bound and cost: 2 threads, no preemption bound: 32 executions, ~1 ms. (2-core VM)
 fn upgrade_vs_last_drop<W: ArcWords>() -> Result<Passed, Failed> {
     check(|| {
         let c = counts();
@@ -457,6 +459,8 @@ fn upgrade_vs_last_drop<W: ArcWords>() -> Result<Passed, Failed> {
 
 /// Upgrade vs `try_unwrap`: the body unwraps (and drops the value it gets)
 /// while the other thread upgrades and uses it.
+///
+/// Bound and cost: 2 threads, no preemption bound: 19 executions, ~1 ms. (2-core VM)
 fn upgrade_vs_try_unwrap<W: ArcWords>() -> Result<Passed, Failed> {
     check(|| {
         let c = counts();
@@ -480,6 +484,8 @@ fn upgrade_vs_try_unwrap<W: ArcWords>() -> Result<Passed, Failed> {
 /// Upgrade vs `into_inner`: the body calls `into_inner` on its `Arc`; the
 /// other thread upgrades, uses the value, and calls `into_inner` on what it
 /// got. Exactly one of the two calls returns the value.
+///
+/// Bound and cost: 2 threads, no preemption bound: 26 executions, ~1 ms. (2-core VM)
 fn upgrade_vs_into_inner<W: ArcWords>() -> Result<Passed, Failed> {
     check(|| {
         let c = counts();
@@ -510,6 +516,8 @@ fn upgrade_vs_into_inner<W: ArcWords>() -> Result<Passed, Failed> {
 /// the other thread upgrades and reads. The write never races a holder:
 /// either the upgrade came first (make_mut clones) or the value moved to a
 /// new allocation and the `Weak` is disassociated (the upgrade fails).
+///
+/// Bound and cost: 2 threads, no preemption bound: 43 executions, ~40 ms. (2-core VM)
 fn make_mut_with_live_weak<W: ArcWords>() -> Result<Passed, Failed> {
     check(|| {
         let c = counts();
@@ -534,6 +542,8 @@ fn make_mut_with_live_weak<W: ArcWords>() -> Result<Passed, Failed> {
 /// show as `usize::MAX - 1`), downgrades, drops its `Arc`, upgrades, drops
 /// the `Weak` and reads. The body writes through `get_mut` whenever it says unique: that
 /// write must never race the other thread's read.
+///
+/// Bound and cost: 2 threads, no preemption bound: 54 executions, ~2 ms. (2-core VM)
 fn get_mut_vs_weak_count<W: ArcWords>() -> Result<Passed, Failed> {
     check(|| {
         let c = counts();
@@ -567,6 +577,8 @@ fn get_mut_vs_weak_count<W: ArcWords>() -> Result<Passed, Failed> {
 /// with a clone of the `Weak` and upgrades it while the value is being
 /// made. An upgrade that succeeds must see the value completely written
 /// (the `Release` store that publishes the count).
+///
+/// Bound and cost: 2 threads, no preemption bound: 60 executions, ~14 ms. (2-core VM)
 fn new_cyclic_vs_upgrade<W: ArcWords>() -> Result<Passed, Failed> {
     check(|| {
         let c = counts();
@@ -593,6 +605,8 @@ fn new_cyclic_vs_upgrade<W: ArcWords>() -> Result<Passed, Failed> {
 /// Two upgraders race the last drop (three threads): revivals of the
 /// transient 0 by either, the revivers' own last drops and final CASes
 /// against each other and against the first dropper's.
+///
+/// Bound and cost: 3 threads, no preemption bound: 39 875 executions, ~3.7 s. (2-core VM)
 fn two_upgrades_vs_last_drop<W: ArcWords>() -> Result<Passed, Failed> {
     check(|| {
         let c = counts();
@@ -618,6 +632,8 @@ fn two_upgrades_vs_last_drop<W: ArcWords>() -> Result<Passed, Failed> {
 
 /// `into_inner` on two clones while a third thread upgrades and calls
 /// `into_inner` on what it got (three threads): exactly one winner.
+///
+/// Bound and cost: 3 threads, no preemption bound: 9 628 executions, ~1 s. (2-core VM)
 fn into_inner_three_ways<W: ArcWords>() -> Result<Passed, Failed> {
     check(|| {
         let c = counts();
