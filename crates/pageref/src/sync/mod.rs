@@ -181,7 +181,9 @@
 //! `Weak`, `get_mut` vs `weak_count`, `new_cyclic` vs upgrade, with checks
 //! that the value is dropped exactly once and never while held and that the
 //! memory is freed exactly once; and planted bugs that each make a model
-//! fail. The behaviour tests port what std's own Arc tests check, and run
+//! fail. Its `shuttle_arc` test runs the same code on shuttle's atomics
+//! (`ShuttleWords`, feature `shuttle`) with five threads and randomized
+//! schedules. The behaviour tests port what std's own Arc tests check, and run
 //! under valgrind memcheck in `cargo test`.
 
 mod arc;
@@ -194,4 +196,6 @@ pub use arc::{Arc, Weak};
 pub use words::mutants;
 #[cfg(feature = "loom")]
 pub use words::LoomWords;
+#[cfg(feature = "shuttle")]
+pub use words::ShuttleWords;
 pub use words::{ArcWords, CoreWords};

@@ -216,6 +216,92 @@ mod loom_words {
     }
 }
 
+#[cfg(feature = "shuttle")]
+pub use shuttle_words::ShuttleWords;
+
+#[cfg(feature = "shuttle")]
+mod shuttle_words {
+    extern crate std;
+
+    use super::*;
+    use core::marker::PhantomData;
+
+    /// shuttle's `AtomicUsize` (or `A`, a wrapper of it), for the
+    /// verification crate's randomized tests with many threads (feature
+    /// `shuttle`). As `LoomWords`: allocations are quarantined (never
+    /// returned during a run), a second free panics, the allocations not yet
+    /// freed are counted ([`live`](Self::live)), and failed checks of the
+    /// counts panic.
+    pub struct ShuttleWords<A = shuttle::sync::atomic::AtomicUsize>(PhantomData<fn() -> A>);
+
+    impl<A> core::fmt::Debug for ShuttleWords<A> {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            f.write_str("ShuttleWords")
+        }
+    }
+
+    std::thread_local! {
+        static LIVE: core::cell::Cell<usize> = const { core::cell::Cell::new(0) };
+    }
+
+    impl<A> ShuttleWords<A> {
+        /// Allocations made and not yet freed on this OS thread (shuttle
+        /// runs every test thread on the thread that runs the test).
+        pub fn live() -> usize {
+            LIVE.with(|l| l.get())
+        }
+    }
+
+    /// Whether the allocation was freed.
+    #[derive(Debug)]
+    pub struct ShuttleToken {
+        freed: core::sync::atomic::AtomicBool,
+    }
+
+    impl<A> sealed::Sealed for ShuttleWords<A> {}
+
+    // SAFETY: shuttle's atomic (or a wrapper of it that forwards every
+    // operation); memory from the global allocator.
+    unsafe impl<A: AtomicWord<Value = usize> + 'static> ArcWords for ShuttleWords<A> {
+        type Atomic = A;
+        type Token = ShuttleToken;
+
+        fn token() -> ShuttleToken {
+            LIVE.with(|l| l.set(l.get() + 1));
+            ShuttleToken {
+                freed: core::sync::atomic::AtomicBool::new(false),
+            }
+        }
+
+        unsafe fn free(token: *mut ShuttleToken, _block: *mut u8, _layout: Layout) {
+            // SAFETY: the token lives in the (quarantined, never released)
+            // block, so it is readable even on a buggy second free.
+            let t = unsafe { &*token };
+            // ORDERING: bookkeeping outside the model (plain `core` atomic;
+            // shuttle runs one thread at a time), not part of the protocol.
+            if t.freed.swap(true, core::sync::atomic::Ordering::Relaxed) {
+                panic!("pageref::sync model: double free of an Arc allocation");
+            }
+            LIVE.with(|l| l.set(l.get() - 1));
+        }
+
+        unsafe fn alloc(layout: Layout) -> *mut u8 {
+            // SAFETY: as `CoreWords::alloc`.
+            unsafe { CoreWords::alloc(layout) }
+        }
+
+        fn spin() {
+            shuttle::thread::yield_now()
+        }
+
+        fn fatal(msg: &dyn core::fmt::Display) {
+            if !std::thread::panicking() {
+                panic!("pageref::sync: {msg}")
+            }
+        }
+    }
+}
+
 /// Planted bugs for the verification crate (feature `mutants`): never
 /// enable outside tests.
 #[cfg(feature = "mutants")]
