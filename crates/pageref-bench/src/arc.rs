@@ -17,7 +17,11 @@
 //!
 //! The contestants are [`CONTESTANTS`]: the "scheme" column of the reports
 //! says `std` or `pageref`. Every contestant runs the same monomorphised
-//! code through [`Family`].
+//! code through [`Family`]. The `arc-*` workloads always run both;
+//! `--schemes` selects page-refcount schemes only. No third crate: the
+//! maintained `Arc` with a `Weak` that we looked at, `portable-atomic-util`,
+//! is "based on alloc::sync::Arc" (its `src/arc.rs`, on docs.rs), so it
+//! would measure std's CAS loop again.
 
 use std::fmt::Write as _;
 use std::hint::black_box;
