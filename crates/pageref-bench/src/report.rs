@@ -396,6 +396,7 @@ pub fn tables(report: &Report, markdown: bool) -> String {
         out.push_str(&kernel_table(&shared, &own, markdown));
         out.push('\n');
     }
+    out.push_str(&crate::arc::tables(report, markdown));
     out
 }
 
@@ -856,6 +857,7 @@ fn short_about(k: Kind) -> &'static str {
         Kind::Spread => "page-cache model, one page per thread",
         Kind::Churn => "page-cache model with reclaim/truncate",
         Kind::KernelPread | Kind::KernelPreadOwn => "running kernel",
+        Kind::ArcUpgrade | Kind::ArcClone | Kind::ArcChurn => "std vs pageref Arc",
     }
 }
 

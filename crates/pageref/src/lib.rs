@@ -113,6 +113,10 @@ mod rcuref;
 mod registry;
 pub mod state;
 mod sticky;
+#[cfg(feature = "alloc")]
+extern crate alloc;
+#[cfg(feature = "alloc")]
+pub mod sync;
 mod zero_dead;
 mod zones;
 
