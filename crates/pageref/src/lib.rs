@@ -116,6 +116,7 @@ mod sticky;
 #[cfg(feature = "alloc")]
 extern crate alloc;
 #[cfg(feature = "alloc")]
+#[allow(unsafe_code)] // the only module that needs it: an allocation and raw pointers
 pub mod sync;
 mod zero_dead;
 mod zones;

@@ -187,10 +187,17 @@
 //! under valgrind memcheck in `cargo test`.
 
 mod arc;
+mod inner;
 mod traits;
+mod unique;
+mod weak;
 mod words;
 
-pub use arc::{Arc, Weak};
+#[cfg(test)]
+mod tests;
+
+pub use arc::Arc;
+pub use weak::Weak;
 #[cfg(feature = "mutants")]
 #[doc(hidden)]
 pub use words::mutants;

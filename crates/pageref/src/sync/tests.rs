@@ -13,7 +13,8 @@ use std::boxed::Box;
 use std::string::String;
 use std::sync::atomic::Ordering::Relaxed;
 
-use super::*;
+use super::inner::*;
+use super::{Arc, CoreWords, Weak};
 
 #[test]
 fn constants() {
@@ -188,7 +189,7 @@ fn aborts(name: &str, message: &str) {
     let exe = std::env::current_exe().unwrap();
     let out = std::process::Command::new(exe)
         .args([
-            &std::format!("sync::arc::tests::{name}"),
+            &std::format!("sync::tests::{name}"),
             "--exact",
             "--ignored",
             "--nocapture",
