@@ -1,0 +1,267 @@
+//! The SVG plot (plotters, no bitmap backend): one panel per workload,
+//! Mops/s against threads, one line per contestant.
+
+use plotters::prelude::*;
+use plotters::style::RGBColor;
+
+use super::Report;
+use super::Row;
+use crate::workloads::{Field, Kind};
+
+/// One line of a panel.
+struct Series<'a> {
+    /// The legend text (the scheme's label, with its marks).
+    label: String,
+    /// What picks the colour: the scheme's name, or the kernel series'.
+    key: &'a str,
+    /// Dashed: not a refcount (the floor).
+    dashed: bool,
+    /// Its rows, sorted by threads.
+    rows: Vec<&'a Row>,
+}
+
+/// One panel: a title and its lines.
+struct Panel<'a> {
+    title: String,
+    series: Vec<Series<'a>>,
+}
+
+fn rows_of<'a>(report: &'a Report, k: Kind, scheme: Option<&str>) -> Vec<&'a Row> {
+    let mut rows: Vec<&Row> = report
+        .rows
+        .iter()
+        .filter(|r| r.workload == k.name() && scheme.is_none_or(|s| r.scheme == s))
+        .collect();
+    rows.sort_by_key(|r| r.threads);
+    rows
+}
+
+fn panels(report: &Report) -> Vec<Panel<'_>> {
+    let mut panels = Vec::new();
+    for k in Kind::ALL
+        .into_iter()
+        .filter(|k| k.field() == Field::Schemes)
+    {
+        let series: Vec<Series> = report
+            .config
+            .schemes
+            .iter()
+            .filter_map(|s| {
+                let rows = rows_of(report, k, Some(s));
+                let first = *rows.first()?;
+                Some(Series {
+                    label: first.label(),
+                    key: &first.scheme,
+                    dashed: !first.correct_refcount,
+                    rows,
+                })
+            })
+            .collect();
+        if !series.is_empty() {
+            panels.push(Panel {
+                title: format!("{}: {}", k.name(), k.info().title),
+                series,
+            });
+        }
+    }
+    let kernel: Vec<Series> = [
+        (Kind::KernelPread, "one shared file"),
+        (Kind::KernelPreadOwn, "one file per thread"),
+    ]
+    .into_iter()
+    .map(|(k, label)| Series {
+        label: label.to_string(),
+        key: k.name(),
+        dashed: false,
+        rows: rows_of(report, k, None),
+    })
+    .filter(|s| !s.rows.is_empty())
+    .collect();
+    if !kernel.is_empty() {
+        panels.push(Panel {
+            title: format!(
+                "running kernel (Linux {}): pread 64 B at offset 0",
+                report.machine.kernel
+            ),
+            series: kernel,
+        });
+    }
+    panels
+}
+
+/// The SVG plot: one panel per workload, Mops/s (median, with min..max
+/// bars) against threads, one line per scheme in a fixed colour, the floor
+/// dashed, every label with its marks ("NOT a refcount", "fails sN").
+pub fn svg(report: &Report) -> Result<String, String> {
+    let panels = panels(report);
+    if panels.is_empty() {
+        return Err("nothing to plot".into());
+    }
+    let e = |x: &dyn std::fmt::Display| format!("plot: {x}");
+    let cols = if panels.len() > 1 { 2 } else { 1 };
+    let nrows = panels.len().div_ceil(cols);
+    // The legend sits right of each chart, wide enough for its longest
+    // label (about 7 px per character at 13 px), so that no line hides.
+    let longest = panels
+        .iter()
+        .flat_map(|p| p.series.iter().map(|s| s.label.chars().count()))
+        .max()
+        .unwrap_or(10) as u32;
+    let (cw, lw, ph) = (470u32, 44 + 7 * longest, 420u32);
+    let pw = cw + lw;
+    let mut text = String::new();
+    {
+        let root = SVGBackend::with_string(&mut text, (pw * cols as u32, ph * nrows as u32 + 40))
+            .into_drawing_area();
+        root.fill(&WHITE).map_err(|x| e(&x))?;
+        let (title, body) = root.split_vertically(40);
+        title
+            .titled(
+                &format!(
+                    "pageref: Mops/s against threads ({}, {} cores, Linux {})",
+                    report.machine.cpu, report.machine.cores, report.machine.kernel
+                ),
+                ("sans-serif", 18),
+            )
+            .map_err(|x| e(&x))?;
+        let areas = body.split_evenly((nrows, cols));
+        let max_t = report
+            .config
+            .threads
+            .iter()
+            .copied()
+            .max()
+            .unwrap_or(1)
+            .max(2);
+        for (panel, area) in panels.iter().zip(areas.iter()) {
+            let (left, legend) = area.split_horizontally(cw);
+            let ymax = panel
+                .series
+                .iter()
+                .flat_map(|s| s.rows.iter().map(|r| r.mops_max))
+                .fold(0.0f64, f64::max)
+                .max(1e-6)
+                * 1.1;
+            let mut chart = ChartBuilder::on(&left)
+                .caption(panel.title.as_str(), ("sans-serif", 15))
+                .margin(10)
+                .x_label_area_size(35)
+                .y_label_area_size(55)
+                .build_cartesian_2d(0.5f64..(max_t as f64 + 0.5), 0.0f64..ymax)
+                .map_err(|x| e(&x))?;
+            chart
+                .configure_mesh()
+                .x_desc("threads")
+                .y_desc("Mops/s (median; bars: min..max)")
+                .x_labels(max_t.min(16))
+                .x_label_formatter(&|x| format!("{x:.0}"))
+                .draw()
+                .map_err(|x| e(&x))?;
+            for (i, s) in panel.series.iter().enumerate() {
+                let color = series_color(s.key);
+                let pts: Vec<(f64, f64)> = s
+                    .rows
+                    .iter()
+                    .map(|r| (r.threads as f64, r.mops_median))
+                    .collect();
+                if s.dashed {
+                    chart
+                        .draw_series(DashedLineSeries::new(
+                            pts.clone(),
+                            6,
+                            4,
+                            color.stroke_width(2),
+                        ))
+                        .map_err(|x| e(&x))?;
+                } else {
+                    chart
+                        .draw_series(LineSeries::new(pts.clone(), color.stroke_width(2)))
+                        .map_err(|x| e(&x))?;
+                }
+                chart
+                    .draw_series(pts.iter().map(|p| Circle::new(*p, 3, color.filled())))
+                    .map_err(|x| e(&x))?;
+                chart
+                    .draw_series(s.rows.iter().map(|r| {
+                        PathElement::new(
+                            vec![
+                                (r.threads as f64, r.mops_min),
+                                (r.threads as f64, r.mops_max),
+                            ],
+                            color.stroke_width(1),
+                        )
+                    }))
+                    .map_err(|x| e(&x))?;
+                let y = 50 + 22 * i as i32;
+                legend
+                    .draw(&PathElement::new(
+                        vec![(4, y), (28, y)],
+                        color.stroke_width(if s.dashed { 1 } else { 3 }),
+                    ))
+                    .map_err(|x| e(&x))?;
+                legend
+                    .draw(&Text::new(
+                        s.label.clone(),
+                        (34, y - 7),
+                        ("sans-serif", 13).into_font().color(&BLACK),
+                    ))
+                    .map_err(|x| e(&x))?;
+            }
+        }
+        root.present().map_err(|x| e(&x))?;
+    }
+    Ok(text)
+}
+
+/// A fixed colour per scheme (and per kernel series), the same in every
+/// panel and every plot; the floor is black (and dashed).
+fn series_color(key: &str) -> RGBColor {
+    match key {
+        "floor" => RGBColor(0, 0, 0),
+        "classic" => RGBColor(214, 39, 40),
+        "frozen" => RGBColor(31, 119, 180),
+        "frozen-posted" => RGBColor(23, 190, 207),
+        "optimistic" => RGBColor(255, 127, 14),
+        "sticky" => RGBColor(148, 103, 189),
+        "lowbit" => RGBColor(44, 160, 44),
+        "rcuref" => RGBColor(140, 86, 75),
+        "fileref" => RGBColor(227, 119, 194),
+        "fileref32" => RGBColor(188, 189, 34),
+        "kernel-pread" => RGBColor(214, 39, 40),
+        "kernel-pread-own" => RGBColor(44, 160, 44),
+        _ => {
+            // A contestant added later: a stable pick from its name.
+            let h = key
+                .bytes()
+                .fold(7usize, |h, b| h.wrapping_mul(31) + b as usize);
+            let c = Palette99::pick(h).to_rgba();
+            RGBColor(c.0, c.1, c.2)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixtures::sample;
+    use super::*;
+
+    /// A well-formed SVG with every contestant's label, marks included, and
+    /// a colour of its own for every scheme of the registry.
+    #[test]
+    fn svg_shape() {
+        let r = sample();
+        let s = svg(&r).unwrap();
+        assert!(s.starts_with("<svg") && s.trim_end().ends_with("</svg>"));
+        assert!(s.contains("classic") && s.contains("one file per thread"));
+        assert!(s.contains("rcuref (fails s04, s05)"));
+        assert!(s.contains("floor (NOT a refcount)"));
+        let mut colours: Vec<RGBColor> = crate::scheme::SCHEMES
+            .iter()
+            .map(|s| series_color(s.name))
+            .collect();
+        let n = colours.len();
+        colours.sort_by_key(|c| (c.0, c.1, c.2));
+        colours.dedup();
+        assert_eq!(colours.len(), n, "two schemes share a colour");
+    }
+}
