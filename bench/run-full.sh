@@ -13,7 +13,7 @@
 #
 #   full    DURATION=1 WARMUP=0.2 RUNS=5, threads 1, 2, 4, ... up to the cores,
 #           CALLGRIND=auto. 2 cores: 102 points x 5 runs x 1.2 s = 612 s,
-#           about 10 min, plus about 3 min of callgrind.
+#           about 10 min, plus about 1 min of callgrind.
 #   16core  DURATION=0.4 WARMUP=0.05 RUNS=3, THREADS=1,2,4,8,16, CALLGRIND=0.
 #           255 points x 3 runs x 0.45 s = 344 s, about 5 min 45 s on 16
 #           cores: within the 7 minutes a 16-core machine lent for at most

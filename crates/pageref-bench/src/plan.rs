@@ -280,42 +280,6 @@ pub fn minutes(s: f64) -> String {
     }
 }
 
-/// The command line as a user would type it: `cargo run --release --`
-/// instead of this binary's path, and absolute paths given as their file
-/// names, so that no report carries a path of the machine it ran on.
-pub fn shown_command(args: &[String]) -> String {
-    let cargo = if cfg!(debug_assertions) {
-        "cargo run --"
-    } else {
-        "cargo run --release --"
-    };
-    let shorten = |a: &str| -> String {
-        let (flag, value) = match a.split_once('=') {
-            Some((f, v)) if f.starts_with("--") => (format!("{f}="), v),
-            _ => (String::new(), a),
-        };
-        if value.starts_with('/') {
-            let file = Path::new(value)
-                .file_name()
-                .map_or_else(|| value.to_string(), |f| f.to_string_lossy().into_owned());
-            format!("{flag}{file}")
-        } else {
-            a.to_string()
-        }
-    };
-    let mut out = cargo.to_string();
-    for a in args.iter().skip(1) {
-        let a = shorten(a);
-        out.push(' ');
-        if a.is_empty() || a.contains(|c: char| c.is_whitespace() || c == '"' || c == '\'') {
-            out.push_str(&format!("'{}'", a.replace('\'', "'\\''")));
-        } else {
-            out.push_str(&a);
-        }
-    }
-    out
-}
-
 /// Validates `a` on a machine with `cores` cores.
 pub fn plan(a: &BenchArgs, cores: usize) -> Result<Plan, UsageError> {
     let kinds = match &a.workloads {
@@ -409,7 +373,7 @@ pub fn plan(a: &BenchArgs, cores: usize) -> Result<Plan, UsageError> {
     }
     let runs = if a.iterations.is_some() { 1 } else { a.runs };
     let config = Config {
-        command: shown_command(&std::env::args().collect::<Vec<_>>()),
+        command: crate::machine::shown_command(&std::env::args().collect::<Vec<_>>()),
         run_by: std::env::var("PAGEREF_RUN_BY")
             .ok()
             .filter(|s| !s.trim().is_empty()),
@@ -461,30 +425,8 @@ mod tests {
         assert!(seconds("d", "1s").is_err());
     }
 
-    /// The shown command starts with cargo, keeps relative paths, and
-    /// keeps no absolute path of the machine.
     #[test]
-    fn commands_carry_no_machine_path() {
-        let args: Vec<String> = [
-            "/some/where/target/release/pageref",
-            "bench",
-            "--csv",
-            "bench/results/sweep.csv",
-            "--json=/tmp/x/r.json",
-            "--plot",
-            "/tmp/x/r.svg",
-            "--threads",
-            "1,2",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-        let c = shown_command(&args);
-        assert!(c.starts_with("cargo run --"), "{c}");
-        assert!(c.ends_with(
-            " -- bench --csv bench/results/sweep.csv --json=r.json --plot r.svg --threads 1,2"
-        ));
-        assert!(!c.contains("/tmp") && !c.contains("/some"), "{c}");
+    fn minutes_and_seconds() {
         assert_eq!(minutes(43.4), "43 s");
         assert_eq!(minutes(277.0), "4 min 37 s");
     }

@@ -140,7 +140,7 @@ pub fn all_names() -> String {
 /// **Not a correct refcount**: `try_get` cannot fail (it "revives" a dead
 /// counter), so it is only run where nothing is ever frozen (`getput`,
 /// `pread`, `spread`), as the physical limit the real schemes are compared
-/// with. Its orderings are those of [`FrozenRef`]'s get and put, so that the
+/// with. Its orderings are those of [`FrozenRef`](pageref::FrozenRef)'s get and put, so that the
 /// difference between the two is exactly the frozen-bit protocol. Dead is 0,
 /// as for the classic scheme. No misuse checks.
 pub struct Floor {

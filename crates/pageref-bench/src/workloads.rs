@@ -10,14 +10,16 @@
 //!
 //! 1. a variant here, in [`Kind::ALL`] and in [`Kind::info`];
 //! 2. its `Workload` implementation;
-//! 3. its arm in `sweep::measure_scheme` (a per-scheme workload) or
-//!    `sweep::measure` (any other [`Field`]). The compiler points at each
-//!    `match` that lacks it.
+//! 3. its arm in `MeasureScheme::visit` in `sweep.rs` (a per-scheme
+//!    workload) or in `sweep.rs`'s `measure` (any other [`Field`]). The
+//!    compiler points at each `match` that lacks it.
 //!
 //! Tables, CSV, JSON, Markdown, the plot and `pageref list` follow from the
 //! entry. A workload whose contestants are not refcount schemes (say, std's
 //! `Arc` against another `Arc`) gets a new [`Field`] with its own contestant
-//! list in `plan::contestants` and its own arm in `sweep::measure`.
+//! list in `plan.rs`'s `contestants`, its own arm in `sweep.rs`'s `measure`,
+//! and, if its table should compare with a reference contestant, a ratio in
+//! [`fill_ratios`](crate::report::fill_ratios).
 
 /// Every workload the sweep knows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -202,7 +202,9 @@ fn overrides_reach_the_plan() {
 #[test]
 fn bad_settings_are_one_line_and_exit_2() {
     let bin = env!("CARGO_BIN_EXE_pageref");
-    let cases: &[(&[(&str, &str)], &[&str], &str)] = &[
+    /// Variables, arguments, and what the error line must say.
+    type Case<'a> = (&'a [(&'a str, &'a str)], &'a [&'a str], &'a str);
+    let cases: &[Case] = &[
         (
             &[("BIN", bin), ("PROFILE", "32core")],
             &[],

@@ -9,10 +9,10 @@
 
 use serde::Serialize;
 
-mod formats;
-mod svg;
-mod targets;
-mod text;
+pub mod formats;
+pub mod svg;
+pub mod targets;
+pub mod text;
 
 pub use formats::{csv, json, markdown};
 pub use svg::svg;

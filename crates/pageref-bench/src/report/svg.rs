@@ -10,8 +10,9 @@ use crate::workloads::{Field, Kind};
 
 /// One line of a panel.
 struct Series<'a> {
-    /// The legend text (the scheme's label, with its marks).
-    label: String,
+    /// The legend text: the name, and its marks on a second line
+    /// ("(fails s04, s05)", "(NOT a refcount)"), if any.
+    label: (String, Option<String>),
     /// What picks the colour: the scheme's name, or the kernel series'.
     key: &'a str,
     /// Dashed: not a refcount (the floor).
@@ -49,8 +50,13 @@ fn panels(report: &Report) -> Vec<Panel<'_>> {
             .filter_map(|s| {
                 let rows = rows_of(report, k, Some(s));
                 let first = *rows.first()?;
+                let label = first.label();
+                let label = match label.split_once(" (") {
+                    Some((name, marks)) => (name.to_string(), Some(format!("({marks}"))),
+                    None => (label, None),
+                };
                 Some(Series {
-                    label: first.label(),
+                    label,
                     key: &first.scheme,
                     dashed: !first.correct_refcount,
                     rows,
@@ -70,7 +76,7 @@ fn panels(report: &Report) -> Vec<Panel<'_>> {
     ]
     .into_iter()
     .map(|(k, label)| Series {
-        label: label.to_string(),
+        label: (label.to_string(), None),
         key: k.name(),
         dashed: false,
         rows: rows_of(report, k, None),
@@ -100,14 +106,20 @@ pub fn svg(report: &Report) -> Result<String, String> {
     let e = |x: &dyn std::fmt::Display| format!("plot: {x}");
     let cols = if panels.len() > 1 { 2 } else { 1 };
     let nrows = panels.len().div_ceil(cols);
-    // The legend sits right of each chart, wide enough for its longest
-    // label (about 7 px per character at 13 px), so that no line hides.
+    // The legend sits right of each chart, so that no line hides, wide
+    // enough for its longest name (about 7 px per character at 13 px) and
+    // marks (6 px at 11 px).
     let longest = panels
         .iter()
-        .flat_map(|p| p.series.iter().map(|s| s.label.chars().count()))
+        .flat_map(|p| p.series.iter())
+        .map(|s| {
+            let name = 7 * s.label.0.chars().count();
+            let marks = s.label.1.as_ref().map_or(0, |m| 6 * m.chars().count());
+            name.max(marks)
+        })
         .max()
-        .unwrap_or(10) as u32;
-    let (cw, lw, ph) = (470u32, 44 + 7 * longest, 420u32);
+        .unwrap_or(70) as u32;
+    let (cw, lw, ph) = (470u32, 44 + longest, 420u32);
     let pw = cw + lw;
     let mut text = String::new();
     {
@@ -192,7 +204,7 @@ pub fn svg(report: &Report) -> Result<String, String> {
                         )
                     }))
                     .map_err(|x| e(&x))?;
-                let y = 50 + 22 * i as i32;
+                let y = 50 + 32 * i as i32;
                 legend
                     .draw(&PathElement::new(
                         vec![(4, y), (28, y)],
@@ -201,11 +213,20 @@ pub fn svg(report: &Report) -> Result<String, String> {
                     .map_err(|x| e(&x))?;
                 legend
                     .draw(&Text::new(
-                        s.label.clone(),
+                        s.label.0.clone(),
                         (34, y - 7),
                         ("sans-serif", 13).into_font().color(&BLACK),
                     ))
                     .map_err(|x| e(&x))?;
+                if let Some(marks) = &s.label.1 {
+                    legend
+                        .draw(&Text::new(
+                            marks.clone(),
+                            (34, y + 7),
+                            ("sans-serif", 11).into_font().color(&BLACK),
+                        ))
+                        .map_err(|x| e(&x))?;
+                }
             }
         }
         root.present().map_err(|x| e(&x))?;
@@ -253,8 +274,10 @@ mod tests {
         let s = svg(&r).unwrap();
         assert!(s.starts_with("<svg") && s.trim_end().ends_with("</svg>"));
         assert!(s.contains("classic") && s.contains("one file per thread"));
-        assert!(s.contains("rcuref (fails s04, s05)"));
-        assert!(s.contains("floor (NOT a refcount)"));
+        let texts: Vec<&str> = s.lines().map(str::trim).collect();
+        for t in ["rcuref", "(fails s04, s05)", "floor", "(NOT a refcount)"] {
+            assert!(texts.contains(&t), "the legend lacks {t}");
+        }
         let mut colours: Vec<RGBColor> = crate::scheme::SCHEMES
             .iter()
             .map(|s| series_color(s.name))
