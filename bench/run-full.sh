@@ -145,18 +145,20 @@ fi
 mkdir -p "$OUT"
 loadavg() { awk '{print $1, $2, $3}' /proc/loadavg 2>/dev/null || echo unknown; }
 load_before=$(loadavg)
+# The commit, before anything in OUT (machine.txt is tracked) changes.
+if [ -n "${COMMIT:-}" ]; then
+    commit=$COMMIT
+elif [ "$MODE" = cargo ] && git rev-parse HEAD >/dev/null 2>&1; then
+    commit="$(git rev-parse HEAD)$(git diff --quiet HEAD 2>/dev/null || echo ' (with uncommitted changes)')"
+else
+    commit="unknown (prebuilt binary; pass COMMIT=...)"
+fi
 echo "== machine description -> $OUT/machine.txt"
 {
     echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
     echo "uname: $(uname -a)"
     echo "binary: pageref $("$BIN" --version | cut -d' ' -f2-) ($MODE mode)"
-    if [ -n "${COMMIT:-}" ]; then
-        echo "commit: $COMMIT"
-    elif [ "$MODE" = cargo ] && git rev-parse HEAD >/dev/null 2>&1; then
-        echo "commit: $(git rev-parse HEAD)$(git diff --quiet HEAD 2>/dev/null || echo ' (with uncommitted changes)')"
-    else
-        echo "commit: unknown (prebuilt binary; pass COMMIT=...)"
-    fi
+    echo "commit: $commit"
     echo "load average before the run: $load_before"
     echo "command: $run_by"
     echo "settings: PROFILE=$PROFILE DURATION=$DURATION WARMUP=$WARMUP RUNS=$RUNS THREADS=${THREADS:-default} CALLGRIND=$CALLGRIND"
