@@ -30,7 +30,7 @@ pub const KERNEL: &str = "kernel";
 #[derive(Debug, Clone, Serialize)]
 pub struct Config {
     /// The command line as a user would type it (`cargo run --release --
-    /// ...`): see [`shown_command`](crate::plan::shown_command).
+    /// ...`): see [`shown_command`](crate::machine::shown_command).
     pub command: String,
     /// The script that ran this command, if any (`PAGEREF_RUN_BY`, set by
     /// `bench/run-full.sh`).
