@@ -9,8 +9,7 @@
 //! One thread, one object: the cost of the instructions and of uncontended
 //! atomic read-modify-writes, not of contention (`pageref bench --workloads
 //! arc-upgrade,arc-clone,arc-churn` measures that). Not run by `cargo test`.
-//! The targets of issue 11: `clone_drop` and `upgrade_drop` within 5% of
-//! std's.
+//! The targets: `clone_drop` and `upgrade_drop` within 5% of std's.
 
 use std::hint::black_box;
 

@@ -15,23 +15,23 @@
 //!   threads' upgrades). A failed upgrade refreshes the cached `Weak` under
 //!   a mutex. This is where pageref pays its extra CAS per object lifetime.
 //!
-//! The contestants are [`CONTESTANTS`]: the "scheme" column of the reports
-//! says `std` or `pageref`. Every contestant runs the same monomorphised
-//! code through [`Family`]. The `arc-*` workloads always run both;
-//! `--schemes` selects page-refcount schemes only. No third crate: the
+//! The contestants are [`CONTESTANTS`] (the catalogue's
+//! [`Field::Arc`](crate::workloads::Field::Arc)): the "scheme" column of the
+//! reports says `std` or `pageref`. Every contestant runs the same
+//! monomorphised code through [`Family`]. The `arc-*` workloads always run
+//! both; `--schemes` selects page-refcount schemes only. Their table (with
+//! pageref over std), ratio and targets are in [`report`](crate::report),
+//! like every other workload's. No third crate: the
 //! maintained `Arc` with a `Weak` that we looked at, `portable-atomic-util`,
 //! is "based on alloc::sync::Arc" (its `src/arc.rs`, on docs.rs), so it
 //! would measure std's CAS loop again.
 
-use std::fmt::Write as _;
 use std::hint::black_box;
 use std::ops::Deref;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use crate::harness::{run_iterations, run_point, Cores, Padded, Sample, Tally, Timing, Workload};
-use crate::report::{Report, Row};
-use crate::scheme::SchemeInfo;
 use crate::workloads::Kind;
 
 /// An `Arc` / `Weak` implementation with std's API.
@@ -100,21 +100,30 @@ family!(
     PWeak
 );
 
-/// The contestants of the `arc-*` workloads, in report order.
-pub const CONTESTANTS: &[SchemeInfo] = &[
-    SchemeInfo {
+/// One contestant of the `arc-*` workloads: an `Arc` implementation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ArcContestant {
+    /// Report name (the "scheme" column).
+    pub name: &'static str,
+    /// One line for the reports.
+    pub about: &'static str,
+}
+
+/// The contestants of the `arc-*` workloads, in report order: the
+/// reference (`std`, what the "x std" ratio divides by) first.
+pub const CONTESTANTS: &[ArcContestant] = &[
+    ArcContestant {
         name: "std",
-        correct: true,
-        default: true,
         about: "std::sync::Arc: Weak::upgrade is a load + CAS loop (increment unless zero)",
     },
-    SchemeInfo {
+    ArcContestant {
         name: "pageref",
-        correct: true,
-        default: true,
         about: "pageref::sync::Arc: Weak::upgrade is one fetch_add on a count with a dead bit",
     },
 ];
+
+/// The reference contestant of the `arc-*` workloads.
+pub const REFERENCE: &str = "std";
 
 /// The value in the benchmarked `Arc`s: a cache line of data, so that a
 /// use of it is a real read, and a drop count for the churn check.
@@ -361,184 +370,6 @@ pub fn measure(
         "pageref" => with::<Pageref>(kind, threads, cores, timing, iterations),
         _ => unreachable!("not an arc contestant: {name}"),
     }
-}
-
-/// The median of `scheme` on `workload` at `threads`, if measured.
-fn median(report: &Report, workload: &str, scheme: &str, threads: usize) -> Option<f64> {
-    report
-        .rows
-        .iter()
-        .find(|r| r.workload == workload && r.scheme == scheme && r.threads == threads)
-        .map(|r| r.mops_median)
-}
-
-/// The `arc-*` tables: each contestant's throughput and pageref over std,
-/// side by side per thread count (plain text, or Markdown).
-pub fn tables(report: &Report, markdown: bool) -> String {
-    let mut out = String::new();
-    for k in Kind::ALL.into_iter().filter(|k| k.is_arc()) {
-        let rows: Vec<&Row> = report
-            .rows
-            .iter()
-            .filter(|r| r.workload == k.name())
-            .collect();
-        if rows.is_empty() {
-            continue;
-        }
-        let (h, tail) = if markdown {
-            ("### ", "")
-        } else {
-            ("== ", " ==")
-        };
-        let _ = writeln!(out, "{h}{}{tail}\n", k.name());
-        let _ = writeln!(out, "{}\n", k.about());
-        let mut threads: Vec<usize> = rows.iter().map(|r| r.threads).collect();
-        threads.sort_unstable();
-        threads.dedup();
-        let head = [
-            "threads",
-            "std Mops/s",
-            "min .. max",
-            "pageref Mops/s",
-            "min .. max",
-            "pageref / std",
-            "notes",
-        ];
-        let mut lines = vec![head.map(String::from).to_vec()];
-        for t in threads {
-            let cell = |s: &str| -> (String, String, String) {
-                match rows.iter().find(|r| r.scheme == s && r.threads == t) {
-                    Some(r) => (
-                        format!("{:.2}", r.mops_median),
-                        format!("{:.2} .. {:.2}", r.mops_min, r.mops_max),
-                        notes(&r.tally),
-                    ),
-                    None => ("-".into(), "-".into(), String::new()),
-                }
-            };
-            let (sm, sr, sn) = cell("std");
-            let (pm, pr, pn) = cell("pageref");
-            let ratio = match (
-                median(report, k.name(), "pageref", t),
-                median(report, k.name(), "std", t),
-            ) {
-                (Some(p), Some(s)) if s > 0.0 => format!("{:.2}", p / s),
-                _ => "-".into(),
-            };
-            let notes = [sn, pn]
-                .into_iter()
-                .zip(["std", "pageref"])
-                .filter(|(n, _)| !n.is_empty())
-                .map(|(n, s)| format!("{s}: {n}"))
-                .collect::<Vec<_>>()
-                .join("; ");
-            lines.push(vec![t.to_string(), sm, sr, pm, pr, ratio, notes]);
-        }
-        out.push_str(&render(&lines, markdown));
-        out.push('\n');
-    }
-    out
-}
-
-fn notes(t: &Tally) -> String {
-    let mut v = Vec::new();
-    if t.failed_gets > 0 {
-        v.push(format!("BUG: {} failed upgrades", t.failed_gets));
-    }
-    if t.bad_puts > 0 {
-        v.push("BUG: references left over".to_string());
-    }
-    if t.bad_frees > 0 {
-        v.push(format!(
-            "BUG: {} objects not dropped exactly once",
-            t.bad_frees
-        ));
-    }
-    if t.expected_failures + t.misses > 0 {
-        v.push(format!(
-            "failed upgrades {} re-creations {}",
-            t.expected_failures, t.misses
-        ));
-    }
-    v.join(", ")
-}
-
-/// An aligned text table (numbers right-aligned), or a Markdown one.
-fn render(lines: &[Vec<String>], markdown: bool) -> String {
-    let cols = lines[0].len();
-    let w: Vec<usize> = (0..cols)
-        .map(|i| {
-            lines
-                .iter()
-                .map(|l| l[i].chars().count())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let mut out = String::new();
-    for (n, l) in lines.iter().enumerate() {
-        let cells: Vec<String> = l
-            .iter()
-            .enumerate()
-            .map(|(i, c)| {
-                if i == 0 || i == cols - 1 {
-                    format!("{c:<width$}", width = w[i])
-                } else {
-                    format!("{c:>width$}", width = w[i])
-                }
-            })
-            .collect();
-        if markdown {
-            let _ = writeln!(out, "| {} |", cells.join(" | "));
-            if n == 0 {
-                let sep: Vec<String> = w.iter().map(|x| "-".repeat((*x).max(3))).collect();
-                let _ = writeln!(out, "| {} |", sep.join(" | "));
-            }
-        } else {
-            let _ = writeln!(out, "{}", cells.join("  ").trim_end());
-        }
-    }
-    out
-}
-
-/// The targets for the `arc-*` workloads, one line each (empty if
-/// no `arc-upgrade` point at 2 threads or more was measured).
-pub fn verdict_lines(report: &Report) -> String {
-    let mut out = String::new();
-    let ratios: Vec<(usize, f64)> = report
-        .rows
-        .iter()
-        .filter(|r| r.workload == Kind::ArcUpgrade.name() && r.scheme == "pageref")
-        .filter_map(|r| {
-            let s = median(report, Kind::ArcUpgrade.name(), "std", r.threads)?;
-            (s > 0.0).then(|| (r.threads, r.mops_median / s))
-        })
-        .collect();
-    let at2: Vec<&(usize, f64)> = ratios.iter().filter(|(t, _)| *t == 2).collect();
-    if !at2.is_empty() {
-        let ok = at2.iter().all(|(_, r)| *r >= 1.3);
-        let _ = writeln!(
-            out,
-            "  [{}] arc-upgrade: pageref >= 1.3x std at 2 threads: {:.2}x",
-            if ok { "met" } else { "MISSED" },
-            at2[0].1
-        );
-    }
-    let four: Vec<&(usize, f64)> = ratios.iter().filter(|(t, _)| *t >= 4).collect();
-    if !four.is_empty() {
-        let ok = four.iter().all(|(_, r)| *r >= 1.4);
-        let list = four
-            .iter()
-            .map(|(t, r)| format!("{t}t {r:.2}x"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let _ = writeln!(
-            out,
-            "  [{}] arc-upgrade: pageref >= 1.4x std from 4 threads: {list}",
-            if ok { "met" } else { "MISSED" }
-        );
-    }
-    out
 }
 
 #[cfg(test)]

@@ -4,19 +4,26 @@
 //!
 //! The binary is a thin wrapper around [`cli::main`]. The pieces:
 //!
-//! * [`scheme`]: the list of schemes (one line each) and the floor;
+//! * [`cli`]: the command line; [`plan`]: its validation into a plan;
+//!   [`sweep`]: running the plan;
+//! * [`scheme`]: the contestant schemes (the registry's, and the floor);
+//!   [`workloads`]: the catalogue of workloads;
 //! * [`harness`]: pinned threads, barrier start, warm-up, sampled counters;
-//! * [`workloads`], [`model`], [`kernel`]: what is measured;
-//! * [`arc`]: `std::sync::Arc` against `pageref::sync::Arc`;
-//! * [`report`], [`machine`]: tables, CSV, JSON, Markdown, SVG.
+//! * what is measured: [`getput`], [`pagecache`] (the page-cache model of
+//!   `pageref-mm`), [`kernel`] (the running kernel), [`arc`]
+//!   (`std::sync::Arc` against `pageref::sync::Arc`);
+//! * [`report`], [`machine`]: tables, verdicts, CSV, JSON, Markdown, SVG.
 #![warn(missing_docs)]
 
 pub mod arc;
 pub mod cli;
+pub mod getput;
 pub mod harness;
 pub mod kernel;
 pub mod machine;
-pub mod model;
+pub mod pagecache;
+pub mod plan;
 pub mod report;
 pub mod scheme;
+pub mod sweep;
 pub mod workloads;

@@ -1,4 +1,7 @@
-//! The description of the machine and build that every report carries.
+//! The description of the machine and build that every report carries,
+//! and the command line as the reports show it.
+
+use std::path::Path;
 
 use serde::Serialize;
 
@@ -68,6 +71,42 @@ impl Machine {
     }
 }
 
+/// The command line as a user would type it: `cargo run --release --`
+/// instead of this binary's path, and absolute paths given as their file
+/// names, so that no report carries a path of the machine it ran on.
+pub fn shown_command(args: &[String]) -> String {
+    let cargo = if cfg!(debug_assertions) {
+        "cargo run --"
+    } else {
+        "cargo run --release --"
+    };
+    let shorten = |a: &str| -> String {
+        let (flag, value) = match a.split_once('=') {
+            Some((f, v)) if f.starts_with("--") => (format!("{f}="), v),
+            _ => (String::new(), a),
+        };
+        if value.starts_with('/') {
+            let file = Path::new(value)
+                .file_name()
+                .map_or_else(|| value.to_string(), |f| f.to_string_lossy().into_owned());
+            format!("{flag}{file}")
+        } else {
+            a.to_string()
+        }
+    };
+    let mut out = cargo.to_string();
+    for a in args.iter().skip(1) {
+        let a = shorten(a);
+        out.push(' ');
+        if a.is_empty() || a.contains(|c: char| c.is_whitespace() || c == '"' || c == '\'') {
+            out.push_str(&format!("'{}'", a.replace('\'', "'\\''")));
+        } else {
+            out.push_str(&a);
+        }
+    }
+    out
+}
+
 /// The first `model name` (x86) or `Model`/`CPU part` line's value (Arm).
 pub fn cpu_model(cpuinfo: &str) -> Option<String> {
     for key in ["model name", "Model", "Processor", "cpu model", "CPU part"] {
@@ -108,6 +147,32 @@ pub fn iso8601(secs: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The shown command starts with cargo, keeps relative paths, and
+    /// keeps no absolute path of the machine.
+    #[test]
+    fn commands_carry_no_machine_path() {
+        let args: Vec<String> = [
+            "/some/where/target/release/pageref",
+            "bench",
+            "--csv",
+            "bench/results/sweep.csv",
+            "--json=/tmp/x/r.json",
+            "--plot",
+            "/tmp/x/r.svg",
+            "--threads",
+            "1,2",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let c = shown_command(&args);
+        assert!(c.starts_with("cargo run --"), "{c}");
+        assert!(c.ends_with(
+            " -- bench --csv bench/results/sweep.csv --json=r.json --plot r.svg --threads 1,2"
+        ));
+        assert!(!c.contains("/tmp") && !c.contains("/some"), "{c}");
+    }
 
     #[test]
     fn dates() {

@@ -1,25 +1,94 @@
-//! The schemes under test, as one list, and the floor.
+//! The contestants of the per-scheme workloads: every scheme of the
+//! registry (`pageref::for_each_scheme!`, `pageref::SCHEMES`), and the floor.
 //!
-//! Adding a scheme is one line in the `scheme_list!` invocation below: its
-//! command-line name, its type, whether it is a correct refcount, whether the
-//! default sweep includes it, and a one-line description for every report.
+//! Nothing here lists the schemes: their names, whether the default sweep
+//! runs them, their one-line descriptions and the race scenarios they are
+//! known to fail all come from the registry in `crates/pageref/src/registry.rs`.
+//! A scheme added there is in `pageref list`, the default bench, every
+//! workload, every table and plot, and the divan benches, with no change
+//! here. The one thing this module adds is the [`Floor`], which is bench-only
+//! and **not** a refcount.
 
-use core::sync::atomic::{AtomicU32, Ordering};
+use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
-use pageref::{ClassicRef, FrozenRef, LowBitRef, OptimisticRef, PageRef, RelaxedFinal, StickyRef};
+use pageref::PageRef;
 
-/// What the reports say about a scheme.
+/// What the reports say about a contestant scheme.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SchemeInfo {
     /// Command-line and report name.
     pub name: &'static str,
-    /// Whether it is a correct refcount. Only `floor` is not.
+    /// Whether it is a refcount at all. Only `floor` is not.
     pub correct: bool,
+    /// The race scenarios of `docs/races.md` it is known to fail ("s05"):
+    /// it keeps its place everywhere, marked "fails s05".
+    pub fails: &'static [&'static str],
     /// Whether a sweep without `--schemes` includes it.
     pub default: bool,
     /// One line for the reports.
     pub about: &'static str,
+    /// The width of its word in bits.
+    pub word_bits: u32,
 }
+
+impl SchemeInfo {
+    /// The bench's entry for a registry scheme.
+    const fn registered(s: &'static pageref::SchemeInfo) -> SchemeInfo {
+        SchemeInfo {
+            name: s.name,
+            correct: true,
+            fails: s.fails,
+            default: s.default,
+            about: s.about,
+            word_bits: s.word_bits,
+        }
+    }
+
+    /// The name as the reports show it: `floor (NOT a refcount)`,
+    /// `rcuref (fails s04, s05)`, or the bare name.
+    pub fn label(&self) -> String {
+        label(self.name, self.correct, self.fails)
+    }
+}
+
+/// A contestant's report label: `NAME (NOT a refcount)` when `correct` is
+/// false, `NAME (fails s04, s05)` when it has known failures, else `NAME`.
+pub fn label(name: &str, correct: bool, fails: &[impl AsRef<str>]) -> String {
+    if !correct {
+        format!("{name} (NOT a refcount)")
+    } else if fails.is_empty() {
+        name.to_string()
+    } else {
+        let f: Vec<&str> = fails.iter().map(AsRef::as_ref).collect();
+        format!("{name} (fails {})", f.join(", "))
+    }
+}
+
+/// The floor's entry.
+pub const FLOOR: SchemeInfo = SchemeInfo {
+    name: "floor",
+    correct: false,
+    fails: &[],
+    default: true,
+    about: "plain fetch_add/fetch_sub on one word: the physical limit of one cache line, NOT a correct refcount",
+    word_bits: 32,
+};
+
+const COUNT: usize = pageref::SCHEMES.len() + 1;
+
+/// The floor, then every scheme of the registry in its order.
+const fn all() -> [SchemeInfo; COUNT] {
+    let mut out = [FLOOR; COUNT];
+    let mut i = 0;
+    while i < pageref::SCHEMES.len() {
+        out[i + 1] = SchemeInfo::registered(&pageref::SCHEMES[i]);
+        i += 1;
+    }
+    out
+}
+
+/// Every contestant scheme, in report order: the floor, then the registry's.
+pub const SCHEMES: &[SchemeInfo] = &all();
 
 /// Something to run once per scheme, with the scheme's type.
 ///
@@ -33,18 +102,15 @@ pub trait SchemeVisitor {
     fn visit<R: PageRef + 'static>(self, info: &'static SchemeInfo) -> Self::Output;
 }
 
-macro_rules! scheme_list {
-    ($($name:literal => $ty:ty, correct: $correct:literal, default: $default:literal, $about:literal;)*) => {
-        /// Every scheme, in report order.
-        pub const SCHEMES: &[SchemeInfo] = &[
-            $(SchemeInfo { name: $name, correct: $correct, default: $default, about: $about },)*
-        ];
-
+/// The registry's callback: the name -> type dispatch.
+macro_rules! dispatch {
+    ([] $($id:ident $name:literal ($ty:ty) $info:tt)*) => {
         /// Calls `visitor` with the type of the scheme named `name`; `None` if
         /// there is no such scheme.
         pub fn with_scheme<V: SchemeVisitor>(name: &str, visitor: V) -> Option<V::Output> {
             let info = info(name)?;
             match name {
+                "floor" => Some(visitor.visit::<Floor>(info)),
                 $($name => Some(visitor.visit::<$ty>(info)),)*
                 _ => None,
             }
@@ -52,25 +118,9 @@ macro_rules! scheme_list {
     };
 }
 
-// One line per scheme.
-scheme_list! {
-    "floor" => Floor, correct: false, default: true,
-        "plain fetch_add/fetch_sub on one word: the physical limit of one cache line, NOT a correct refcount";
-    "classic" => ClassicRef, correct: true, default: true,
-        "upstream: zero means dead, try_get is a load + CAS loop (add unless zero)";
-    "frozen" => FrozenRef, correct: true, default: true,
-        "the series' frozen bit: try_get is one fetch_add (add unless frozen), acquire final CAS";
-    "frozen-posted" => FrozenRef<AtomicU32, RelaxedFinal>, correct: true, default: false,
-        "frozen bit with the final 0 -> FROZEN CAS relaxed, as posted";
-    "optimistic" => OptimisticRef, correct: true, default: true,
-        "Torvalds' review: CAS guessing the count is 1, then the classic loop with the value it returned";
-    "sticky" => StickyRef, correct: true, default: true,
-        "sticky counter with helping (Anderson, Blelloch, Wei, PLDI 2022): fetch_add get, zero + help flags";
-    "lowbit" => LowBitRef, correct: true, default: true,
-        "low-bit dead flag (Parkinson, Clebsch, Simner, ISMM 2023): count << 1, get = fetch_add(2)";
-}
+pageref::for_each_scheme!(dispatch, AtomicU32, AtomicU64);
 
-/// The scheme registered under `name`.
+/// The scheme named `name`.
 pub fn info(name: &str) -> Option<&'static SchemeInfo> {
     SCHEMES.iter().find(|s| s.name == name)
 }
@@ -90,7 +140,7 @@ pub fn all_names() -> String {
 /// **Not a correct refcount**: `try_get` cannot fail (it "revives" a dead
 /// counter), so it is only run where nothing is ever frozen (`getput`,
 /// `pread`, `spread`), as the physical limit the real schemes are compared
-/// with. Its orderings are those of [`FrozenRef`]'s get and put, so that the
+/// with. Its orderings are those of [`FrozenRef`](pageref::FrozenRef)'s get and put, so that the
 /// difference between the two is exactly the frozen-bit protocol. Dead is 0,
 /// as for the classic scheme. No misuse checks.
 pub struct Floor {
@@ -194,17 +244,62 @@ mod tests {
         }
     }
 
+    struct Bits;
+    impl SchemeVisitor for Bits {
+        type Output = u32;
+        fn visit<R: PageRef + 'static>(self, _info: &'static SchemeInfo) -> u32 {
+            R::WORD_BITS
+        }
+    }
+
     /// Every listed name dispatches to a type whose own NAME agrees with the
-    /// list (up to the policy suffix), and unknown names dispatch to nothing.
+    /// list (up to the policy or width suffix), and unknown names dispatch
+    /// to nothing.
     #[test]
     fn dispatch_matches_the_list() {
         for s in SCHEMES {
             let (name, type_name) = with_scheme(s.name, Name).unwrap();
             assert_eq!(name, s.name);
             assert!(s.name.starts_with(type_name), "{} vs {}", s.name, type_name);
+            assert_eq!(with_scheme(s.name, Bits), Some(s.word_bits), "{}", s.name);
         }
         assert!(with_scheme("nope", Name).is_none());
         assert_eq!(SCHEMES.iter().filter(|s| !s.correct).count(), 1);
+    }
+
+    /// The bench's list is the floor followed by the registry, entry for
+    /// entry: nothing is listed twice.
+    #[test]
+    fn the_list_is_the_registry() {
+        assert_eq!(SCHEMES[0], FLOOR);
+        assert_eq!(SCHEMES.len(), pageref::SCHEMES.len() + 1);
+        for (b, r) in SCHEMES[1..].iter().zip(pageref::SCHEMES) {
+            assert_eq!(
+                (b.name, b.fails, b.default, b.about, b.word_bits),
+                (r.name, r.fails, r.default, r.about, r.word_bits)
+            );
+            assert!(b.correct);
+        }
+        for name in ["rcuref", "fileref", "fileref32"] {
+            assert!(info(name).is_some_and(|s| s.default), "{name}");
+        }
+    }
+
+    /// The marks of every report: "NOT a refcount" for the floor only,
+    /// "fails sN, ..." exactly for the schemes with known failures.
+    #[test]
+    fn labels() {
+        assert_eq!(FLOOR.label(), "floor (NOT a refcount)");
+        for s in &SCHEMES[1..] {
+            let want = if s.fails.is_empty() {
+                s.name.to_string()
+            } else {
+                format!("{} (fails {})", s.name, s.fails.join(", "))
+            };
+            assert_eq!(s.label(), want);
+        }
+        assert_eq!(label("x", true, &["s04", "s05"]), "x (fails s04, s05)");
+        assert_eq!(info("frozen").unwrap().label(), "frozen");
     }
 
     /// The floor's get never fails, even on a dead word: it is not a refcount,

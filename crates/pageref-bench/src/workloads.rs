@@ -1,8 +1,27 @@
-//! The workloads, named after what they model.
-
-use pageref::PageRef;
-
-use crate::harness::{spin, Padded, Tally, Workload};
+//! The catalogue of workloads: the one place that lists them.
+//!
+//! Each workload is a [`Kind`] with one [`WorkloadInfo`] entry (name,
+//! description, plot title, who runs it, whether it frees pages, whether the
+//! default sweep runs it) and a [`Workload`](crate::harness::Workload)
+//! implementation in a file of its own: [`getput`](crate::getput),
+//! [`pagecache`](crate::pagecache), [`kernel`](crate::kernel),
+//! [`arc`](crate::arc).
+//!
+//! Adding a workload:
+//!
+//! 1. a variant here, in [`Kind::ALL`] and in [`Kind::info`];
+//! 2. its `Workload` implementation;
+//! 3. its arm in `MeasureScheme::visit` in `sweep.rs` (a per-scheme
+//!    workload) or in `sweep.rs`'s `measure` (any other [`Field`]). The
+//!    compiler points at each `match` that lacks it.
+//!
+//! Tables, CSV, JSON, Markdown, the plot and `pageref list` follow from the
+//! entry. A workload whose contestants are not refcount schemes gets a new
+//! [`Field`] with its own contestant list in `plan.rs`'s `contestants`, its
+//! own arm in `sweep.rs`'s `measure`, and, if its table should compare with a
+//! reference contestant, a ratio in
+//! [`fill_ratios`](crate::report::fill_ratios): [`Field::Arc`] is one (std's
+//! `Arc` against pageref's, with a "x std" column).
 
 /// Every workload the sweep knows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -27,6 +46,38 @@ pub enum Kind {
     ArcChurn,
 }
 
+/// Who runs a workload: the contestants of its table and its plot panel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    /// Every selected scheme (`--schemes`), each monomorphised; the table
+    /// compares each with `classic` and with `floor`.
+    Schemes,
+    /// The running kernel's own refcount: one contestant, `kernel`.
+    Kernel,
+    /// `Arc` implementations, not page refcounts: `std` and `pageref`
+    /// ([`crate::arc::CONTESTANTS`]), whatever `--schemes` says; the table
+    /// compares `pageref` with `std`.
+    Arc,
+}
+
+/// What the program says about a workload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WorkloadInfo {
+    /// Command-line and report name.
+    pub name: &'static str,
+    /// One line for the reports and `pageref list`.
+    pub about: &'static str,
+    /// A short title for its plot panel.
+    pub title: &'static str,
+    /// Who runs it.
+    pub field: Field,
+    /// Whether it frees and freezes pages, so that only correct refcounts
+    /// may run it (not the floor, whose get cannot fail).
+    pub freezes: bool,
+    /// Whether a sweep without `--workloads` runs it.
+    pub default: bool,
+}
+
 impl Kind {
     /// Every workload, in report order.
     pub const ALL: [Kind; 9] = [
@@ -41,37 +92,102 @@ impl Kind {
         Kind::ArcChurn,
     ];
 
-    /// The default sweep's workloads.
-    pub const DEFAULT: [Kind; 2] = [Kind::GetPut, Kind::Pread];
+    /// The workload's entry.
+    pub const fn info(self) -> &'static WorkloadInfo {
+        match self {
+            Kind::GetPut => &WorkloadInfo {
+                name: "getput",
+                about: "every thread try_gets and puts one shared counter (lockhammer style)",
+                title: "try_get + put on one shared counter",
+                field: Field::Schemes,
+                freezes: false,
+                default: true,
+            },
+            Kind::Pread => &WorkloadInfo {
+                name: "pread",
+                about: "page-cache model: each thread reads 64 bytes at offset 0 of the same file (lookup, try_get, re-check, copy, put)",
+                title: "page-cache model, one shared page",
+                field: Field::Schemes,
+                freezes: false,
+                default: true,
+            },
+            Kind::Spread => &WorkloadInfo {
+                name: "spread",
+                about: "page-cache model: each thread reads its own page (no sharing: the control)",
+                title: "page-cache model, one page per thread",
+                field: Field::Schemes,
+                freezes: false,
+                default: false,
+            },
+            Kind::Churn => &WorkloadInfo {
+                name: "churn",
+                about: "page-cache model: readers, plus one unmeasured reclaimer/truncator thread that freezes, evicts and refills",
+                title: "page-cache model with reclaim/truncate",
+                field: Field::Schemes,
+                freezes: true,
+                default: false,
+            },
+            Kind::KernelPread => &WorkloadInfo {
+                name: "kernel-pread",
+                about: "running kernel: pread(fd, buf, 64, 0) on one shared tmpfs file (will-it-scale pread2)",
+                title: "running kernel, one shared file",
+                field: Field::Kernel,
+                freezes: false,
+                default: false,
+            },
+            Kind::KernelPreadOwn => &WorkloadInfo {
+                name: "kernel-pread-own",
+                about: "running kernel: pread(fd, buf, 64, 0), one tmpfs file per thread (will-it-scale pread1)",
+                title: "running kernel, one file per thread",
+                field: Field::Kernel,
+                freezes: false,
+                default: false,
+            },
+            Kind::ArcUpgrade => &WorkloadInfo {
+                name: "arc-upgrade",
+                about: "std vs pageref Arc: every thread upgrades one shared Weak and drops the Arc, while an owner holds a strong reference",
+                title: "Weak::upgrade + drop, one shared Weak",
+                field: Field::Arc,
+                freezes: false,
+                default: false,
+            },
+            Kind::ArcClone => &WorkloadInfo {
+                name: "arc-clone",
+                about: "std vs pageref Arc: every thread clones one shared Arc and drops the clone",
+                title: "Arc::clone + drop, one shared Arc",
+                field: Field::Arc,
+                freezes: false,
+                default: false,
+            },
+            Kind::ArcChurn => &WorkloadInfo {
+                name: "arc-churn",
+                about: "std vs pageref Arc: upgrades racing the last drop; each thread re-creates the object every 64 steps",
+                title: "upgrades racing the last drop, object re-created",
+                field: Field::Arc,
+                freezes: false,
+                default: false,
+            },
+        }
+    }
 
     /// Command-line and report name.
     pub fn name(self) -> &'static str {
-        match self {
-            Kind::GetPut => "getput",
-            Kind::Pread => "pread",
-            Kind::Spread => "spread",
-            Kind::Churn => "churn",
-            Kind::KernelPread => "kernel-pread",
-            Kind::KernelPreadOwn => "kernel-pread-own",
-            Kind::ArcUpgrade => "arc-upgrade",
-            Kind::ArcClone => "arc-clone",
-            Kind::ArcChurn => "arc-churn",
-        }
+        self.info().name
     }
 
     /// One line for the reports.
     pub fn about(self) -> &'static str {
-        match self {
-            Kind::GetPut => "every thread try_gets and puts one shared counter (lockhammer style)",
-            Kind::Pread => "page-cache model: each thread reads 64 bytes at offset 0 of the same file (lookup, try_get, re-check, copy, put)",
-            Kind::Spread => "page-cache model: each thread reads its own page (no sharing: the control)",
-            Kind::Churn => "page-cache model: readers, plus one unmeasured reclaimer/truncator thread that freezes, evicts and refills",
-            Kind::KernelPread => "running kernel: pread(fd, buf, 64, 0) on one shared tmpfs file (will-it-scale pread2)",
-            Kind::KernelPreadOwn => "running kernel: pread(fd, buf, 64, 0), one tmpfs file per thread (will-it-scale pread1)",
-            Kind::ArcUpgrade => "std vs pageref Arc: every thread upgrades one shared Weak and drops the Arc, while an owner holds a strong reference",
-            Kind::ArcClone => "std vs pageref Arc: every thread clones one shared Arc and drops the clone",
-            Kind::ArcChurn => "std vs pageref Arc: upgrades racing the last drop; each thread re-creates the object every 64 steps",
-        }
+        self.info().about
+    }
+
+    /// Who runs it.
+    pub fn field(self) -> Field {
+        self.info().field
+    }
+
+    /// The workloads of a sweep without `--workloads`, in report order.
+    pub fn defaults() -> Vec<Kind> {
+        Kind::ALL.into_iter().filter(|k| k.info().default).collect()
     }
 
     /// The workload named `name`.
@@ -88,95 +204,19 @@ impl Kind {
     /// kernel's own refcount, and the `arc-*` workloads, whose contestants
     /// are `Arc` implementations).
     pub fn per_scheme(self) -> bool {
-        !self.is_kernel() && !self.is_arc()
-    }
-
-    /// Whether the workload measures the running kernel.
-    pub fn is_kernel(self) -> bool {
-        matches!(self, Kind::KernelPread | Kind::KernelPreadOwn)
-    }
-
-    /// Whether the workload compares `Arc` implementations
-    /// ([`crate::arc::CONTESTANTS`]) instead of page refcount schemes.
-    pub fn is_arc(self) -> bool {
-        matches!(self, Kind::ArcUpgrade | Kind::ArcClone | Kind::ArcChurn)
+        self.field() == Field::Schemes
     }
 
     /// Whether the workload freezes pages, so that only correct refcounts
     /// may run it (not the floor).
     pub fn freezes(self) -> bool {
-        matches!(self, Kind::Churn)
-    }
-}
-
-/// `getput`: one shared counter, held once by its "owner" for the whole run
-/// (a page in the page cache), that every thread try_gets and puts.
-///
-/// Each step is `try_get`, `--critical` spin steps while holding, `put`
-/// (`dec_and_test`), then `--parallel` spin steps. The get can never fail
-/// and the put can never reach zero (the owner's reference keeps the count
-/// at 1 or more): either is counted as a bug.
-pub struct GetPut<R> {
-    counter: Padded<R>,
-    critical: u32,
-    parallel: u32,
-}
-
-impl<R: PageRef> GetPut<R> {
-    /// A counter at 1 (the owner's reference), with the delay knobs.
-    pub fn new(critical: u32, parallel: u32) -> Self {
-        GetPut {
-            counter: Padded(R::new(1)),
-            critical,
-            parallel,
-        }
-    }
-}
-
-/// Per-thread state of [`GetPut`].
-#[derive(Default)]
-pub struct GetPutLocal {
-    failed: u64,
-    bad_puts: u64,
-}
-
-impl<R: PageRef> Workload for GetPut<R> {
-    type Local = GetPutLocal;
-    fn local(&self, _tid: usize) -> GetPutLocal {
-        GetPutLocal::default()
-    }
-    #[inline]
-    fn step(&self, l: &mut GetPutLocal) {
-        // black_box: the optimiser must neither hoist nor merge the
-        // operations across iterations.
-        let r = std::hint::black_box(&self.counter.0);
-        if r.try_get() {
-            spin(self.critical);
-            if r.dec_and_test() {
-                l.bad_puts += 1;
-            }
-        } else {
-            l.failed += 1;
-        }
-        spin(self.parallel);
-    }
-    fn finish(&self, l: GetPutLocal, t: &mut Tally) {
-        t.failed_gets += l.failed;
-        t.bad_puts += l.bad_puts;
-    }
-    fn check_after(&self, t: &mut Tally) {
-        // Every get was balanced by a put: the owner's 1 must remain.
-        if self.counter.0.count() != 1 {
-            t.bad_puts += 1;
-        }
+        self.info().freezes
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::harness::{run_iterations, Cores};
-    use core::sync::atomic::{AtomicU32, Ordering};
 
     #[test]
     fn names_round_trip() {
@@ -184,86 +224,20 @@ mod tests {
             assert_eq!(Kind::parse(k.name()), Some(k));
         }
         assert_eq!(Kind::parse("getputs"), None);
+        assert_eq!(Kind::defaults(), vec![Kind::GetPut, Kind::Pread]);
     }
 
-    /// A planted bug: a counter whose try_get fails every 7th call and whose
-    /// put claims the last reference every 5th call. The getput checker must
-    /// count exactly those.
-    struct Flaky {
-        calls: AtomicU32,
-        inner: pageref::FrozenRef,
-    }
-    impl PageRef for Flaky {
-        const NAME: &'static str = "flaky";
-        const MAX_COUNT: u32 = i32::MAX as u32;
-        const WORD_BITS: u32 = 32;
-        const REVIVES_ZERO: bool = true;
-        const ZERO_IS_FINAL: bool = false;
-        fn new(c: u32) -> Self {
-            Flaky {
-                calls: AtomicU32::new(0),
-                inner: PageRef::new(c),
-            }
-        }
-        fn new_frozen() -> Self {
-            unreachable!()
-        }
-        fn raw(&self) -> u64 {
-            self.inner.raw()
-        }
-        fn count(&self) -> u32 {
-            self.inner.count()
-        }
-        fn is_frozen(&self) -> bool {
-            self.inner.is_frozen()
-        }
-        fn init(&self) {}
-        fn set_frozen(&self) {}
-        fn add(&self, nr: u32) {
-            self.inner.add(nr)
-        }
-        fn sub(&self, nr: u32) {
-            self.inner.sub(nr)
-        }
-        fn inc_return(&self) -> u32 {
-            self.inner.inc_return()
-        }
-        fn sub_return(&self, nr: u32) -> u32 {
-            self.inner.sub_return(nr)
-        }
-        fn sub_and_test(&self, nr: u32) -> bool {
-            // ORDERING: Relaxed; a single-threaded test counter.
-            let n = self.calls.fetch_add(1, Ordering::Relaxed);
-            self.inner.sub_and_test(nr) || n.is_multiple_of(5)
-        }
-        fn add_unless_frozen(&self, nr: u32) -> bool {
-            // ORDERING: Relaxed; a single-threaded test counter.
-            let n = self.calls.fetch_add(1, Ordering::Relaxed);
-            !n.is_multiple_of(7) && self.inner.add_unless_frozen(nr)
-        }
-        fn freeze(&self, e: u32) -> bool {
-            self.inner.freeze(e)
-        }
-        fn unfreeze(&self, c: u32) {
-            self.inner.unfreeze(c)
-        }
-        fn from_raw(_: u64) -> Self {
-            unreachable!()
-        }
-    }
-
+    /// Every entry is complete, and no two workloads share a name.
     #[test]
-    fn getput_counts_planted_failures() {
-        let w = GetPut::<Flaky>::new(0, 0);
-        let s = run_iterations(&w, 700, &Cores::detect());
-        assert!(s.tally.failed_gets > 0, "{:?}", s.tally);
-        assert!(s.tally.bad_puts > 0, "{:?}", s.tally);
-        assert!(s.tally.bugs() > 0);
-        // The correct schemes show none.
-        let w = GetPut::<pageref::FrozenRef>::new(3, 3);
-        let s = run_iterations(&w, 700, &Cores::detect());
-        assert_eq!(s.tally.bugs(), 0, "{:?}", s.tally);
-        let w = GetPut::<pageref::ClassicRef>::new(0, 0);
-        assert_eq!(run_iterations(&w, 700, &Cores::detect()).tally.bugs(), 0);
+    fn entries_are_complete() {
+        for (i, k) in Kind::ALL.iter().enumerate() {
+            let w = k.info();
+            assert!(!w.name.is_empty() && !w.about.is_empty() && !w.title.is_empty());
+            assert!(
+                Kind::ALL[..i].iter().all(|o| o.name() != w.name),
+                "{}",
+                w.name
+            );
+        }
     }
 }
