@@ -45,16 +45,8 @@ impl Env for ShuttleEnv {
 }
 
 /// Shuttle's primitives with the planted bug: no re-check after `try_get`.
-struct ShuttleNoRecheck;
-impl Env for ShuttleNoRecheck {
-    type U32 = SU32;
-    type U64 = SU64;
-    type Lock<T: Send> = SMutex<T>;
-    const LOOKUP_RECHECK: bool = false;
-    fn relax() {
-        shuttle::thread::yield_now()
-    }
-}
+type ShuttleNoRecheck =
+    crate::env::mutants::Planted<ShuttleEnv, { crate::env::Bug::LookupNoRecheck as u8 }>;
 
 /// One execution: 1 file of 2 pages of 16 bytes over an arena of 3 pages,
 /// (0, 0) cached; three threads:
@@ -81,7 +73,7 @@ fn scenario<R: PageRef + 'static, E: Env>() {
     let reader = {
         let (cache, shared) = (cache.clone(), shared.clone());
         shuttle::thread::spawn(move || {
-            let mut ck = Checker::new(&shared, 1, 0, None);
+            let mut ck = Checker::new(&shared, 16, 1, 0, None);
             let mut st = ReadStats::default();
             let mut buf = [0u8; 16];
             for _ in 0..2 {
@@ -99,7 +91,7 @@ fn scenario<R: PageRef + 'static, E: Env>() {
     let filler = {
         let (cache, shared) = (cache.clone(), shared.clone());
         shuttle::thread::spawn(move || {
-            let mut ck = Checker::new(&shared, 2, 0, None);
+            let mut ck = Checker::new(&shared, 16, 2, 0, None);
             let mut st = ReadStats::default();
             let mut buf = [0u8; 16];
             cache.pread_with(FileId(0), 16, &mut buf, &mut st, &mut ck);
