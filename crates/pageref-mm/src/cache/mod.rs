@@ -147,7 +147,7 @@ pub struct PageCache<R: PageRef, E: Env = StdEnv> {
     words_per_page: usize,
     page_size: usize,
     pages_per_file: usize,
-    files: Box<[File<E>]>,
+    pub(crate) files: Box<[File<E>]>,
     /// The allocator's free list (LIFO, like the per-CPU lists: a freed
     /// page is the next one handed out, which makes reuse races likely).
     free: E::Lock<Vec<u32>>,

@@ -50,13 +50,15 @@ pub(crate) trait ReadHook<R, E: Env> {
     #[inline]
     fn pinned(&mut self, _page: &Page<R, E>) {}
     /// Refcounted read: `bytes` were copied from offset `page_off` of the
-    /// pinned page, which is still held.
+    /// pinned page, which is still held; `seq` is the file's delete
+    /// seqcount.
     #[inline]
     fn copied(
         &mut self,
         _file: FileId,
         _index: u64,
         _page: &Page<R, E>,
+        _seq: &E::U32,
         _page_off: usize,
         _bytes: &[u8],
     ) {
@@ -246,7 +248,10 @@ impl<R: PageRef, E: Env> PageCache<R, E> {
         stats: &mut ReadStats,
         hook: &mut H,
     ) -> usize {
-        if self.file(file).is_none() || offset >= self.file_size() {
+        let Some(f) = self.file(file) else {
+            return 0;
+        };
+        if offset >= self.file_size() {
             return 0;
         }
         let end = (offset.saturating_add(buf.len() as u64)).min(self.file_size());
@@ -268,7 +273,7 @@ impl<R: PageRef, E: Env> PageCache<R, E> {
             // `copy_folio_to_iter`.
             let dst = &mut buf[done..done + n];
             self.copy_out(p, in_page, dst);
-            hook.copied(file, index, page, in_page, dst);
+            hook.copied(file, index, page, &f.seq, in_page, dst);
             self.put_page(p);
             pos += n as u64;
             done += n;

@@ -201,8 +201,16 @@ impl<R, E: Env, F: FnMut()> ReadHook<R, E> for Inject<'_, F> {
     fn pinned(&mut self, page: &Page<R, E>) {
         self.check.pinned(page)
     }
-    fn copied(&mut self, file: FileId, index: u64, page: &Page<R, E>, off: usize, bytes: &[u8]) {
-        self.check.copied(file, index, page, off, bytes)
+    fn copied(
+        &mut self,
+        file: FileId,
+        index: u64,
+        page: &Page<R, E>,
+        seq: &E::U32,
+        off: usize,
+        bytes: &[u8],
+    ) {
+        self.check.copied(file, index, page, seq, off, bytes)
     }
     fn fast_begin(&mut self, seq: u32) {
         self.note(|| format!("reader: try-begin reads seqcount {seq} (even: go)"));

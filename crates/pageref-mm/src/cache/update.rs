@@ -24,42 +24,52 @@ use super::{File, PageCache};
 use crate::env::{Bug, Env, Lock};
 use crate::{FileId, ReadStats};
 
-/// `write_seqcount_begin`; the caller holds the file's `xa_lock`. Returns
-/// the (even) count it started from. `bump` is `false` only for a planted
-/// writer that forgets the seqcount.
+/// `write_seqcount_begin`; the caller holds the file's `xa_lock`. `bump`
+/// is `false` only for a planted writer that forgets the seqcount.
+///
+/// Both ends are `fetch_add`s rather than a load and a store (the kernel's
+/// `s->sequence++` under the writer's lock): the same effect, as only
+/// writers holding `xa_lock` change the count, for one locked instruction
+/// on a path that already takes a lock. It also keeps the loom models
+/// exhaustive: loom's partial-order reduction remembers only the last
+/// access to each atomic, so a writer that loaded the count before storing
+/// it would hide the reader's load of it, and loom would not try the reader
+/// between the two.
 #[inline]
-fn write_begin<E: Env>(f: &File<E>, bump: bool) -> u32 {
-    // ORDERING: Relaxed; only writers store the count, under xa_lock.
-    let s = f.seq.load(Ordering::Relaxed);
-    debug_assert!(s & 1 == 0, "write_begin: seqcount {s:#x} is odd");
+fn write_begin<E: Env>(f: &File<E>, bump: bool) {
     if !bump || E::planted(Bug::WriterEvenToEven) {
-        return s;
+        return;
     }
-    // ORDERING: Relaxed store, then a Release fence (Boehm, MSPC 2012, the
+    // ORDERING: Relaxed RMW, then a Release fence (Boehm, MSPC 2012, the
     // writer's side): every store of the section below is sequenced after
     // the fence, so a reader whose Relaxed load reads one of them and then
     // runs its Acquire fence synchronises with this fence and sees this odd
     // value (or a later one) in its re-check. A Release *store* would not
     // do: it orders what precedes it, not the section's stores after it.
     // The kernel's `smp_wmb()` in `write_seqcount_begin` is this fence.
-    f.seq.store(s.wrapping_add(1), Ordering::Relaxed);
+    let s = f.seq.fetch_add(1, Ordering::Relaxed);
+    debug_assert!(s & 1 == 0, "write_begin: seqcount {s:#x} was odd");
     if !E::planted(Bug::WriterNoFence) {
         E::U32::fence(Ordering::Release);
     }
-    s
 }
 
-/// `write_seqcount_end`: `s` is what [`write_begin`] returned.
+/// `write_seqcount_end`.
 #[inline]
-fn write_end<E: Env>(f: &File<E>, s: u32, bump: bool) {
+fn write_end<E: Env>(f: &File<E>, bump: bool) {
     if !bump {
         return;
     }
     // ORDERING: Release; pairs with the Acquire try-begin of a reader that
-    // reads this value: the section's changes happen before its loads.
-    // (With the planted `WriterEvenToEven` this is the only store: the
-    // count goes from even to even, never odd.)
-    f.seq.store(s.wrapping_add(2), Ordering::Release);
+    // reads the value we make: the section's changes happen before its
+    // loads. (With the planted `WriterEvenToEven` this +2 is the only
+    // change: the count goes from even to even, never odd.)
+    let add = if E::planted(Bug::WriterEvenToEven) {
+        2
+    } else {
+        1
+    };
+    f.seq.fetch_add(add, Ordering::Release);
 }
 
 impl<R: PageRef, E: Env> PageCache<R, E> {
@@ -93,7 +103,7 @@ impl<R: PageRef, E: Env> PageCache<R, E> {
             self.put_page(p);
             return false;
         }
-        let s = write_begin(f, true);
+        write_begin(f, true);
         // `__filemap_remove_folio` / `page_cache_delete`.
         // ORDERING: Release, as in truncate(): the unpublish must happen
         // before the page's reuse, so that a speculative reader that pins
@@ -102,7 +112,7 @@ impl<R: PageRef, E: Env> PageCache<R, E> {
         // even for a Relaxed store; Release keeps the argument local and is
         // free on x86.
         slot.page.store(0, Ordering::Release);
-        write_end(f, s, true);
+        write_end(f, true);
         drop(xa);
         // The page is frozen and ours: free it as it is (no unfreeze).
         self.free(p);
@@ -125,7 +135,7 @@ impl<R: PageRef, E: Env> PageCache<R, E> {
             if v == 0 {
                 return false;
             }
-            let s = write_begin(f, true);
+            write_begin(f, true);
             // ORDERING: Release. The unpublish must happen before the free
             // and any reuse of the page, so that a speculative reader that
             // pins the reused page cannot read `v` again in its re-check
@@ -133,7 +143,7 @@ impl<R: PageRef, E: Env> PageCache<R, E> {
             // it, so the chain holds; Release keeps it local and is free on
             // x86.
             slot.page.store(0, Ordering::Release);
-            write_end(f, s, true);
+            write_end(f, true);
             v - 1
         };
         self.put_page(p);
@@ -185,7 +195,7 @@ impl<R: PageRef, E: Env> PageCache<R, E> {
         };
         let new = self.page(q);
         let bump = !E::planted(Bug::MigrateNoBump);
-        let s = write_begin(f, bump);
+        write_begin(f, bump);
         // `folio_migrate_mapping` / `folio_mc_copy`: the metadata and the
         // words. ORDERING: Relaxed loads of the old page: it is frozen and
         // its file's lock is ours, so nobody writes it; Relaxed stores to the
@@ -207,7 +217,7 @@ impl<R: PageRef, E: Env> PageCache<R, E> {
         // Acquire slot load reads this value.
         slot.page.store(q + 1, Ordering::Release);
         hook.window(Window::WriterInSection);
-        write_end(f, s, bump);
+        write_end(f, bump);
         drop(xa);
         // The old page is frozen and ours (the kernel unfreezes it to the
         // migrator's references and puts them; the effect is this free).
@@ -250,16 +260,15 @@ impl<R: PageRef, E: Env> PageCache<R, E> {
         }
         let p = v - 1;
         let bump = !E::planted(Bug::ZeroRangeNoBump);
-        let s = write_begin(f, bump);
+        write_begin(f, bump);
         // ORDERING: Relaxed load and store inside the section (after its
-        // fence); only writers holding xa_lock change a cached page's mask.
-        // Then a Release fence before the words are cleared: the mask is
-        // the model's record of what the page should read now (the
-        // filesystem's extent state), and a refcounted reader that copies a
-        // cleared word and then fences sees it.
+        // fence): only writers holding xa_lock change a cached page's mask.
+        // The mask is the model's record of what the page should read now
+        // (the filesystem's extent state); a fast reader validates it with
+        // the words, a refcounted reader's checker reads it after the
+        // section ends (see the stress checker).
         let zeroed = &self.page(p).zeroed;
         zeroed.store(zeroed.load(Ordering::Relaxed) | mask, Ordering::Relaxed);
-        E::U32::fence(Ordering::Release);
         let cw = self.chunk_words();
         let mut first = true;
         for (i, w) in self.words(p).iter().enumerate() {
@@ -273,7 +282,7 @@ impl<R: PageRef, E: Env> PageCache<R, E> {
                 }
             }
         }
-        write_end(f, s, bump);
+        write_end(f, bump);
         true
     }
 }

@@ -228,6 +228,7 @@ impl<R, E: Env> ReadHook<R, E> for Checker<'_> {
         file: FileId,
         index: u64,
         page: &Page<R, E>,
+        seq: &E::U32,
         page_off: usize,
         bytes: &[u8],
     ) {
@@ -247,11 +248,21 @@ impl<R, E: Env> ReadHook<R, E> for Checker<'_> {
             });
         }
         // A zero range may clear words while we copy (legal: the read is not
-        // atomic against a hole punch). A word we read as 0 was cleared by a
-        // zero range whose mask update was fenced before its stores (see
-        // `zero_range`): after our Acquire fence we see that mask.
+        // atomic against a hole punch). Wait for any section we overlapped
+        // to end, then read the mask: if we copied a cleared word, our
+        // Acquire fence synchronises with that writer's Release fence, so
+        // the count now reads odd or later, and the Acquire load that reads
+        // it even again reads that writer's Release end (or a later RMW of
+        // its release sequence), after which its mask store is visible.
         E::U32::fence(Ordering::Acquire);
-        // ORDERING: Relaxed; after the fence above.
+        loop {
+            // ORDERING: Acquire; see above.
+            if seq.load(Ordering::Acquire) & 1 == 0 || !ReadHook::<R, E>::keep_going(self) {
+                break;
+            }
+            E::relax();
+        }
+        // ORDERING: Relaxed; after the Acquire load above.
         let zeroed_now = page.zeroed.load(Ordering::Relaxed);
         let want = stamp::owner(file.0, index as u32);
         let bad = self.first_bad(want, &pin, 0, zeroed_now, page_off, bytes);
