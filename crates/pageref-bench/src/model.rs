@@ -207,31 +207,35 @@ struct Stress {
     threads: usize,
     duration: Duration,
     seed: Option<u64>,
+    read_path: pageref_mm::stress::ReadPath,
 }
 
 impl SchemeVisitor for Stress {
     type Output = (String, u64);
-    fn visit<R: PageRef + 'static>(self, _info: &'static SchemeInfo) -> (String, u64) {
+    fn visit<R: PageRef + 'static>(self, info: &'static SchemeInfo) -> (String, u64) {
         let defaults = pageref_mm::stress::StressConfig::default();
         let cfg = pageref_mm::stress::StressConfig {
             threads: self.threads,
             duration: self.duration,
             seed: self.seed.unwrap_or(defaults.seed),
+            read_path: self.read_path,
             ..defaults
         };
-        let report = pageref_mm::stress::run::<R>(&cfg);
+        let mut report = pageref_mm::stress::run::<R>(&cfg);
+        report.scheme = info.name.to_string();
         (report.to_string(), report.violations())
     }
 }
 
-/// Runs the page-cache stress test with the scheme named `scheme`: its
-/// one-line summary and the number of violations. `seed: None` takes the
-/// model's default seed.
+/// Runs the page-cache stress test with the scheme named `scheme` and the
+/// readers on `read_path`: its one-line summary and the number of
+/// violations. `seed: None` takes the model's default seed.
 pub fn stress(
     scheme: &str,
     threads: usize,
     duration: Duration,
     seed: Option<u64>,
+    read_path: pageref_mm::stress::ReadPath,
 ) -> Option<(String, u64)> {
     with_scheme(
         scheme,
@@ -239,6 +243,7 @@ pub fn stress(
             threads,
             duration,
             seed,
+            read_path,
         },
     )
 }

@@ -70,6 +70,7 @@ fn bad_input_is_one_line_and_exit_2() {
         (&["stress", "--scheme", "floor"], "not a refcount"),
         (&["stress", "--threads", "0"], "at least 1"),
         (&["stress", "--seconds", "0"], "more than 0"),
+        (&["stress", "--read-path", "slow"], "unknown \"slow\""),
     ];
     for (args, needle) in cases {
         let out = pageref(args);
@@ -249,19 +250,24 @@ fn iterations_mode() {
 /// `stress` with a correct scheme prints one summary line and exits 0.
 #[test]
 fn stress_correct_scheme_passes() {
-    let out = pageref(&[
-        "stress",
-        "--scheme",
-        "frozen",
-        "--threads",
-        "2",
-        "--seconds",
-        "0.3",
-    ]);
-    let s = text(&out.stdout);
-    assert_eq!(out.status.code(), Some(0), "{s}{}", text(&out.stderr));
-    assert_eq!(s.trim_end().lines().count(), 1);
-    assert!(s.contains("violations=0"), "{s}");
+    for path in ["fast", "both", "refcounted"] {
+        let out = pageref(&[
+            "stress",
+            "--scheme",
+            "frozen",
+            "--read-path",
+            path,
+            "--threads",
+            "2",
+            "--seconds",
+            "0.3",
+        ]);
+        let s = text(&out.stdout);
+        assert_eq!(out.status.code(), Some(0), "{s}{}", text(&out.stderr));
+        assert_eq!(s.trim_end().lines().count(), 1);
+        assert!(s.contains("violations=0"), "{s}");
+        assert!(s.contains(&format!("read_path={path}")), "{s}");
+    }
 }
 
 /// Checks of the checkers through the command line: the floor is not a
