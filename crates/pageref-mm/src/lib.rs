@@ -41,6 +41,9 @@
 //! assert_eq!(cache.pread(FileId(0), 0, &mut buf, &mut stats), 64); // miss: fills
 //! assert_eq!(cache.pread(FileId(0), 0, &mut buf, &mut stats), 64); // hit
 //! assert_eq!((stats.misses, stats.hits), (1, 1));
+//! assert_eq!(cache.pread_fast(FileId(0), 0, &mut buf, &mut stats), 64); // no reference
+//! assert_eq!((stats.fast, stats.hits), (1, 1));
+//! assert!(cache.migrate(FileId(0), 0)); // to a new page: bumps the delete seqcount
 //! assert!(cache.reclaim(FileId(0), 0));
 //! assert!(!cache.truncate(FileId(0), 0)); // already gone
 //! ```
