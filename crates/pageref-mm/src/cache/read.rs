@@ -105,11 +105,16 @@ impl<R: PageRef, E: Env> PageCache<R, E> {
     ) -> Option<u32> {
         loop {
             // `xas_load` under rcu_read_lock().
-            // ORDERING: Acquire; pairs with the Release store that published
-            // the page, so that its metadata and data are visible. (The
-            // pages themselves are never deallocated, which is what RCU
-            // guarantees in the kernel: reading a stale page is safe.)
-            let v = slot.page.load(Ordering::Acquire);
+            // ORDERING: Relaxed. This load only picks the page to try: we read
+            // nothing of it but its refcount (an atomic) before the re-check
+            // below, whose Acquire load reads the publication we validate and
+            // carries its data (the loom model
+            // `refcounted_read_against_same_index_refill` fails when *that*
+            // load is Relaxed; it passes with this one Relaxed). The kernel's
+            // `rcu_dereference` is needed to follow the folio pointer; our
+            // pages are never deallocated (what RCU guarantees in the kernel),
+            // so a stale page is safe to try.
+            let v = slot.page.load(Ordering::Relaxed);
             if v == 0 {
                 return None;
             }
@@ -131,9 +136,11 @@ impl<R: PageRef, E: Env> PageCache<R, E> {
             hook.window(Window::BeforeRecheck);
             // `xas_reload`: the page we pinned must still be the one in the
             // slot; otherwise our reference may be to another incarnation.
-            // ORDERING: Acquire; if the page was republished in this slot
-            // (freed, reallocated, refilled) we must see the new publication's
-            // data, which the Release store of that publication carries.
+            // ORDERING: Acquire; pairs with the Release store that published
+            // the page we validate: its metadata and data are visible to the
+            // copy. If the page was republished in this slot (freed,
+            // reallocated, refilled: the same value again) this is what makes
+            // the new publication's data visible.
             // Coherence makes a stale `v` impossible here once our try_get
             // pinned a later incarnation: the unpublish happened before the
             // free, the free before the reallocation's Release init, which

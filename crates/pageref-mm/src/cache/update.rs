@@ -105,13 +105,13 @@ impl<R: PageRef, E: Env> PageCache<R, E> {
         }
         write_begin(f, true);
         // `__filemap_remove_folio` / `page_cache_delete`.
-        // ORDERING: Release, as in truncate(): the unpublish must happen
-        // before the page's reuse, so that a speculative reader that pins
-        // the reused page cannot read `p + 1` again in its re-check. Program
-        // order and the allocator lock (free, then alloc) already give that
-        // even for a Relaxed store; Release keeps the argument local and is
-        // free on x86.
-        slot.page.store(0, Ordering::Release);
+        // ORDERING: Relaxed. The unpublish must happen before the page's
+        // reuse, so that a speculative reader that pins the reused page
+        // cannot read `p + 1` again in its re-check: program order and the
+        // allocator lock (our free below, then the next alloc) give that; and
+        // the seqcount's Release end orders it before a fast reader's
+        // validation. (weaken-orderings: Release here was caught by no model.)
+        slot.page.store(0, Ordering::Relaxed);
         write_end(f, true);
         drop(xa);
         // The page is frozen and ours: free it as it is (no unfreeze).
@@ -136,13 +136,14 @@ impl<R: PageRef, E: Env> PageCache<R, E> {
                 return false;
             }
             write_begin(f, true);
-            // ORDERING: Release. The unpublish must happen before the free
+            // ORDERING: Relaxed. The unpublish must happen before the free
             // and any reuse of the page, so that a speculative reader that
             // pins the reused page cannot read `v` again in its re-check
-            // (see `lookup`). Our put is Release and whoever frees acquires
-            // it, so the chain holds; Release keeps it local and is free on
-            // x86.
-            slot.page.store(0, Ordering::Release);
+            // (see `lookup`): our put below is Release and whoever frees
+            // acquires it, and the seqcount's Release end orders it before a
+            // fast reader's validation. (weaken-orderings: Release here was
+            // caught by no model.)
+            slot.page.store(0, Ordering::Relaxed);
             write_end(f, true);
             v - 1
         };
