@@ -8,7 +8,7 @@
 //! switch threads. Shuttle explores sequentially consistent interleavings
 //! only: these tests check the protocols (lookup / re-check / freeze / free,
 //! the fast read's seqcount validation), not memory orderings (the loom
-//! models of `loom_tests.rs` and of `pageref-model` do that). Every search is
+//! models of `loom_tests/` and of `pageref-model` do that). Every search is
 //! seeded, so a run is reproducible.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};

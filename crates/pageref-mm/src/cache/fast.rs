@@ -17,7 +17,7 @@
 //! bump it, and why a freeze alone does not exclude this reader, is argued
 //! in `docs/verification.md` ("Which freeze users must bump the seqcount").
 //!
-//! Checked by the loom models of `loom_tests.rs` (the shipped code under
+//! Checked by the loom models of `loom_tests/` (the shipped code under
 //! C11), the planted-bug tests of `cache/tests_fast.rs`, shuttle and
 //! `pageref stress --read-path fast`; measured by the `pread-fast` and
 //! `churn-fast` workloads of `pageref bench`.

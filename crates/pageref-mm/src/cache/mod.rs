@@ -128,7 +128,7 @@ struct ReportCounters {
 ///
 /// Checked by: the unit tests next to this file, the shuttle histories
 /// (`shuttle_tests.rs`), the loom models of the shipped code
-/// (`loom_tests.rs`), and `pageref stress`. Measured by the `pread`,
+/// (`loom_tests/`), and `pageref stress`. Measured by the `pread`,
 /// `pread-fast`, `spread` and `churn` workloads of `pageref bench`.
 ///
 /// Simplification: a fill writes the page's data before publishing it, where

@@ -3,7 +3,7 @@
 //! show: a writer (or another reader) runs inside one of the fast reader's
 //! windows, and the test prints what each side did (`--nocapture`). The
 //! planted bugs that need a C11 weak-memory execution (a missing fence, a
-//! Relaxed publish) are shown by the loom models of `loom_tests.rs`.
+//! Relaxed publish) are shown by the loom models of `loom_tests/`.
 
 use core::cell::RefCell;
 use core::sync::atomic::Ordering;
