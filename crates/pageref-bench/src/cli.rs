@@ -65,7 +65,7 @@ enum Cmd {
 /// Options of `pageref bench`.
 #[derive(Debug, Args, Clone)]
 pub struct BenchArgs {
-    /// Workloads, comma-separated, or `all`. [default: getput,pread]
+    /// Workloads, comma-separated, or `all`. [default: getput,pread,pread-fast,spread]
     #[arg(long, visible_alias = "workload", value_name = "LIST")]
     workloads: Option<String>,
     /// Schemes, comma-separated, or `all`. [default: every scheme except the
@@ -327,8 +327,10 @@ impl SchemeVisitor for Measure<'_> {
         match self.kind {
             Kind::GetPut => self.run(&GetPut::<R>::new(self.critical, self.parallel)),
             Kind::Pread => self.run(&model::Pread::<R>::new()),
+            Kind::PreadFast => self.run(&model::Pread::<R>::fast()),
             Kind::Spread => self.run(&model::Pread::<R>::per_thread(self.threads)),
             Kind::Churn => self.run(&model::Churn::<R>::new()),
+            Kind::ChurnFast => self.run(&model::Churn::<R>::fast()),
             Kind::KernelPread | Kind::KernelPreadOwn => {
                 unreachable!("kernel workloads are scheme-independent")
             }

@@ -52,6 +52,12 @@ pub struct Tally {
     pub retries: u64,
     /// Page-cache misses (churn refills).
     pub misses: u64,
+    /// Reads `pread_fast` completed without a reference (pread-fast,
+    /// churn-fast).
+    pub fast_reads: u64,
+    /// Reads `pread_fast` handed to the refcounted read (a writer was
+    /// active, or the page was missing).
+    pub fallbacks: u64,
 }
 
 impl Tally {
@@ -64,6 +70,8 @@ impl Tally {
         self.expected_failures += other.expected_failures;
         self.retries += other.retries;
         self.misses += other.misses;
+        self.fast_reads += other.fast_reads;
+        self.fallbacks += other.fallbacks;
     }
 
     /// The number of anomalies that are bugs.

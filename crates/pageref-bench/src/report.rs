@@ -190,6 +190,14 @@ fn anomalies(t: &Tally) -> String {
             t.expected_failures, t.retries, t.misses
         ));
     }
+    if t.fallbacks > 0 {
+        out.push(format!(
+            "fast-read fallbacks {} of {} ({:.2}%)",
+            t.fallbacks,
+            t.fast_reads + t.fallbacks,
+            100.0 * t.fallbacks as f64 / (t.fast_reads + t.fallbacks) as f64
+        ));
+    }
     out.join("; ")
 }
 
@@ -491,6 +499,89 @@ pub fn verdicts(report: &Report) -> Vec<Verdict> {
             });
         }
     }
+    out.extend(fast_read_verdicts(report));
+    out
+}
+
+/// The fast read's targets, for `frozen`: `pread-fast` at least 0.8x
+/// `spread` at every thread count; from 2 threads at least 2x `pread`
+/// where the same-page `pread` collapses (its 2-thread throughput below its
+/// 1-thread one), else the ratio is reported; at 1 thread no slower than
+/// `pread` (within 2%, the run-to-run noise of a point).
+fn fast_read_verdicts(report: &Report) -> Vec<Verdict> {
+    let at = |w: Kind, t: usize| {
+        report
+            .rows
+            .iter()
+            .find(|r| r.workload == w.name() && r.scheme == "frozen" && r.threads == t)
+            .map(|r| r.mops_median)
+    };
+    let mut threads: Vec<usize> = report
+        .rows
+        .iter()
+        .filter(|r| r.workload == Kind::PreadFast.name() && r.scheme == "frozen")
+        .map(|r| r.threads)
+        .collect();
+    threads.sort_unstable();
+    if threads.is_empty() {
+        return Vec::new();
+    }
+    let ratios = |w: Kind, ts: &[usize]| -> Vec<(usize, f64)> {
+        ts.iter()
+            .filter_map(|&t| Some((t, at(Kind::PreadFast, t)? / at(w, t)?)))
+            .collect()
+    };
+    let list = |v: &[(usize, f64)]| {
+        v.iter()
+            .map(|(t, x)| format!("{t}t {x:.2}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut out = Vec::new();
+    let vs_spread = ratios(Kind::Spread, &threads);
+    out.push(Verdict {
+        target: "pread-fast: frozen >= 0.8x spread at every thread count".into(),
+        met: (!vs_spread.is_empty()).then(|| vs_spread.iter().all(|(_, x)| *x >= 0.8)),
+        detail: if vs_spread.is_empty() {
+            "spread not measured".into()
+        } else {
+            list(&vs_spread)
+        },
+    });
+    let two_up: Vec<usize> = threads.iter().copied().filter(|&t| t >= 2).collect();
+    let vs_pread = ratios(Kind::Pread, &two_up);
+    let collapses = at(Kind::Pread, 1)
+        .zip(at(Kind::Pread, 2))
+        .map(|(one, two)| two < one);
+    out.push(Verdict {
+        target:
+            "pread-fast: frozen >= 2x pread from 2 threads, where the same-page pread collapses"
+                .into(),
+        met: match collapses {
+            Some(true) if !vs_pread.is_empty() => Some(vs_pread.iter().all(|(_, x)| *x >= 2.0)),
+            _ => None,
+        },
+        detail: match collapses {
+            None => "pread not measured at 1 and 2 threads".into(),
+            Some(c) => format!(
+                "pread {} from 1 to 2 threads ({:.1} -> {:.1} Mops/s); pread-fast / pread: {}",
+                if c { "collapses" } else { "does not collapse" },
+                at(Kind::Pread, 1).unwrap_or(0.0),
+                at(Kind::Pread, 2).unwrap_or(0.0),
+                list(&vs_pread)
+            ),
+        },
+    });
+    let one = ratios(Kind::Pread, &[1]);
+    out.push(Verdict {
+        target: "pread-fast: frozen at 1 thread no slower than pread (within 2%)".into(),
+        met: one.first().map(|(_, x)| *x >= 0.98),
+        detail: if one.is_empty() {
+            "no 1-thread point".into()
+        } else {
+            list(&one)
+        },
+    });
     out
 }
 
@@ -688,6 +779,27 @@ pub fn svg(report: &Report) -> Result<String, String> {
             panels.push((format!("{}: {}", k.name(), short_about(k)), series));
         }
     }
+    // The read three ways side by side, for frozen: through the refcount,
+    // with no reference, and with no sharing.
+    let mut three = Vec::new();
+    for (k, label) in [
+        (Kind::Pread, "pread (one shared page)"),
+        (Kind::PreadFast, "pread-fast (same page, no reference)"),
+        (Kind::Spread, "spread (one page per thread)"),
+    ] {
+        let mut rows: Vec<&Row> = report
+            .rows
+            .iter()
+            .filter(|r| r.workload == k.name() && r.scheme == "frozen")
+            .collect();
+        rows.sort_by_key(|r| r.threads);
+        if !rows.is_empty() {
+            three.push((label.to_string(), rows));
+        }
+    }
+    if three.len() > 1 {
+        panels.push(("frozen: pread, pread-fast, spread".to_string(), three));
+    }
     let mut kernel = Vec::new();
     for (k, label) in [
         (Kind::KernelPread, "one shared file"),
@@ -838,6 +950,10 @@ fn series_color(label: &str) -> plotters::style::RGBColor {
         "lowbit" => RGBColor(44, 160, 44),
         "one" if label.contains("shared") => RGBColor(214, 39, 40),
         "one" => RGBColor(44, 160, 44),
+        // The frozen read three ways (one panel): shared, no reference, own page.
+        "pread" => RGBColor(214, 39, 40),
+        "pread-fast" => RGBColor(31, 119, 180),
+        "spread" => RGBColor(44, 160, 44),
         _ => {
             // A scheme added later: a stable pick from its name.
             let h = name
@@ -853,8 +969,10 @@ fn short_about(k: Kind) -> &'static str {
     match k {
         Kind::GetPut => "try_get + put on one shared counter",
         Kind::Pread => "page-cache model, one shared page",
+        Kind::PreadFast => "page-cache model, one shared page, no reference",
         Kind::Spread => "page-cache model, one page per thread",
         Kind::Churn => "page-cache model with reclaim/truncate",
+        Kind::ChurnFast => "reclaim/truncate, readers on pread_fast",
         Kind::KernelPread | Kind::KernelPreadOwn => "running kernel",
     }
 }

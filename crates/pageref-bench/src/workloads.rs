@@ -11,10 +11,14 @@ pub enum Kind {
     GetPut,
     /// The series' benchmark on the page-cache model: 64 bytes at offset 0 of one shared file.
     Pread,
+    /// As `Pread`, through `pread_fast`: no reference, validated by the seqcount.
+    PreadFast,
     /// Each thread reads its own page (no sharing: the control).
     Spread,
     /// Readers plus a reclaimer/truncator that freeze, evict and refill.
     Churn,
+    /// As `Churn`, the readers on `pread_fast` (reports the fallback rate).
+    ChurnFast,
     /// `pread(fd, buf, 64, 0)` on one tmpfs file shared by all threads (the running kernel).
     KernelPread,
     /// As `KernelPread`, one file per thread (the no-sharing control).
@@ -23,25 +27,31 @@ pub enum Kind {
 
 impl Kind {
     /// Every workload, in report order.
-    pub const ALL: [Kind; 6] = [
+    pub const ALL: [Kind; 8] = [
         Kind::GetPut,
         Kind::Pread,
+        Kind::PreadFast,
         Kind::Spread,
         Kind::Churn,
+        Kind::ChurnFast,
         Kind::KernelPread,
         Kind::KernelPreadOwn,
     ];
 
-    /// The default sweep's workloads.
-    pub const DEFAULT: [Kind; 2] = [Kind::GetPut, Kind::Pread];
+    /// The default sweep's workloads: the refcount alone, then the
+    /// page-cache read three ways side by side (one shared page through the
+    /// refcount, the same page with no reference, one page per thread).
+    pub const DEFAULT: [Kind; 4] = [Kind::GetPut, Kind::Pread, Kind::PreadFast, Kind::Spread];
 
     /// Command-line and report name.
     pub fn name(self) -> &'static str {
         match self {
             Kind::GetPut => "getput",
             Kind::Pread => "pread",
+            Kind::PreadFast => "pread-fast",
             Kind::Spread => "spread",
             Kind::Churn => "churn",
+            Kind::ChurnFast => "churn-fast",
             Kind::KernelPread => "kernel-pread",
             Kind::KernelPreadOwn => "kernel-pread-own",
         }
@@ -52,8 +62,10 @@ impl Kind {
         match self {
             Kind::GetPut => "every thread try_gets and puts one shared counter (lockhammer style)",
             Kind::Pread => "page-cache model: each thread reads 64 bytes at offset 0 of the same file (lookup, try_get, re-check, copy, put)",
+            Kind::PreadFast => "page-cache model: as pread, through pread_fast (no reference: seqcount-validated copy, refcounted fallback)",
             Kind::Spread => "page-cache model: each thread reads its own page (no sharing: the control)",
             Kind::Churn => "page-cache model: readers, plus one unmeasured reclaimer/truncator thread that freezes, evicts and refills",
+            Kind::ChurnFast => "page-cache model: churn with the readers on pread_fast (the notes give the fallback rate)",
             Kind::KernelPread => "running kernel: pread(fd, buf, 64, 0) on one shared tmpfs file (will-it-scale pread2)",
             Kind::KernelPreadOwn => "running kernel: pread(fd, buf, 64, 0), one tmpfs file per thread (will-it-scale pread1)",
         }
@@ -77,7 +89,7 @@ impl Kind {
     /// Whether the workload freezes pages, so that only correct refcounts
     /// may run it (not the floor).
     pub fn freezes(self) -> bool {
-        matches!(self, Kind::Churn)
+        matches!(self, Kind::Churn | Kind::ChurnFast)
     }
 }
 

@@ -130,11 +130,12 @@ fn tiny_sweep_writes_every_format() {
         text(&out.stderr)
     );
 
-    // Expected rows: every scheme on getput, pread and spread; the correct
-    // ones on churn; the kernel pair once each; times 2 thread counts.
+    // Expected rows: every scheme on getput, pread, pread-fast and spread;
+    // the correct ones on churn and churn-fast; the kernel pair once each;
+    // times 2 thread counts.
     let all = SCHEMES.len();
     let correct = SCHEMES.iter().filter(|s| s.correct).count();
-    let expected = (3 * all + correct + 2) * 2;
+    let expected = (4 * all + 2 * correct + 2) * 2;
 
     let j: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).expect("well-formed JSON");
@@ -199,8 +200,9 @@ fn tiny_sweep_writes_every_format() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-/// The default run's shape, shortened: workloads getput and pread, the
-/// default schemes, and the targets section.
+/// The default run's shape, shortened: workloads getput, pread, pread-fast
+/// and spread (the read three ways side by side), the default schemes, and
+/// the targets section with the fast read's targets.
 #[test]
 fn default_sweep_shape() {
     let out = pageref(&[
@@ -215,8 +217,11 @@ fn default_sweep_shape() {
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let s = text(&out.stdout);
-    assert!(s.contains("== getput ==") && s.contains("== pread =="));
-    assert!(!s.contains("== spread =="));
+    for w in ["getput", "pread", "pread-fast", "spread"] {
+        assert!(s.contains(&format!("== {w} ==")), "{w}");
+    }
+    assert!(!s.contains("== churn =="));
+    assert!(s.contains("pread-fast: frozen >= 0.8x spread"), "{s}");
     for sc in SCHEMES.iter().filter(|s| s.default) {
         assert!(s.contains(sc.name), "{}", sc.name);
     }
