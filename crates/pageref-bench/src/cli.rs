@@ -334,6 +334,9 @@ impl SchemeVisitor for Measure<'_> {
             Kind::KernelPread | Kind::KernelPreadOwn => {
                 unreachable!("kernel workloads are scheme-independent")
             }
+            Kind::ArcUpgrade | Kind::ArcClone | Kind::ArcChurn => {
+                unreachable!("arc workloads compare Arc implementations")
+            }
         }
     }
 }
@@ -398,7 +401,7 @@ fn plan(a: &BenchArgs, cores: usize) -> Result<Plan, UsageError> {
         }
     }
     let mut notes = Vec::new();
-    let kernel: Vec<Kind> = kinds.iter().copied().filter(|k| !k.per_scheme()).collect();
+    let kernel: Vec<Kind> = kinds.iter().copied().filter(|k| k.is_kernel()).collect();
     let spot = if kernel.is_empty() {
         if a.file.is_some() {
             notes.push("note: --file is only used by kernel-pread and kernel-pread-own".into());
@@ -430,6 +433,17 @@ fn plan(a: &BenchArgs, cores: usize) -> Result<Plan, UsageError> {
         if !g.is_empty() {
             groups.push(g);
         }
+    }
+    for k in kinds.iter().copied().filter(|k| k.is_arc()) {
+        groups.push(
+            crate::arc::CONTESTANTS
+                .iter()
+                .map(|s| Contestant {
+                    kind: k,
+                    scheme: Some(s),
+                })
+                .collect(),
+        );
     }
     if !kernel.is_empty() {
         groups.push(
@@ -487,6 +501,14 @@ fn measure(
     cores: &Cores,
 ) -> Result<Sample, UsageError> {
     match c.scheme {
+        Some(s) if c.kind.is_arc() => Ok(crate::arc::measure(
+            c.kind,
+            s.name,
+            threads,
+            cores,
+            plan.timing,
+            plan.iterations,
+        )),
         Some(s) => Ok(with_scheme(
             s.name,
             Measure {
@@ -605,6 +627,12 @@ pub fn summary(report: &Report) -> String {
     if !v.is_empty() {
         out.push_str("targets (issue: frozen >= 1.35x classic from 4 threads, >= 0.95x floor, 1-thread within 5% of floor):\n");
         out.push_str(&report::verdict_lines(&v, false));
+        out.push('\n');
+    }
+    let arc = crate::arc::verdict_lines(report);
+    if !arc.is_empty() {
+        out.push_str("targets (issue 11: pageref::sync::Arc against std's):\n");
+        out.push_str(&arc);
         out.push('\n');
     }
     for c in report::caveats(report) {

@@ -7,9 +7,11 @@
 //! * [`scheme`]: the list of schemes (one line each) and the floor;
 //! * [`harness`]: pinned threads, barrier start, warm-up, sampled counters;
 //! * [`workloads`], [`model`], [`kernel`]: what is measured;
+//! * [`arc`]: `std::sync::Arc` against `pageref::sync::Arc`;
 //! * [`report`], [`machine`]: tables, CSV, JSON, Markdown, SVG.
 #![warn(missing_docs)]
 
+pub mod arc;
 pub mod cli;
 pub mod harness;
 pub mod kernel;

@@ -404,6 +404,7 @@ pub fn tables(report: &Report, markdown: bool) -> String {
         out.push_str(&kernel_table(&shared, &own, markdown));
         out.push('\n');
     }
+    out.push_str(&crate::arc::tables(report, markdown));
     out
 }
 
@@ -974,6 +975,7 @@ fn short_about(k: Kind) -> &'static str {
         Kind::Churn => "page-cache model with reclaim/truncate",
         Kind::ChurnFast => "reclaim/truncate, readers on pread_fast",
         Kind::KernelPread | Kind::KernelPreadOwn => "running kernel",
+        Kind::ArcUpgrade | Kind::ArcClone | Kind::ArcChurn => "std vs pageref Arc",
     }
 }
 

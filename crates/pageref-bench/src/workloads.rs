@@ -23,11 +23,17 @@ pub enum Kind {
     KernelPread,
     /// As `KernelPread`, one file per thread (the no-sharing control).
     KernelPreadOwn,
+    /// `Weak::upgrade` + drop of one shared `Weak` (std vs pageref `Arc`).
+    ArcUpgrade,
+    /// `Arc::clone` + drop of one shared `Arc` (std vs pageref).
+    ArcClone,
+    /// Upgrades racing the last drop, the object re-created (std vs pageref).
+    ArcChurn,
 }
 
 impl Kind {
     /// Every workload, in report order.
-    pub const ALL: [Kind; 8] = [
+    pub const ALL: [Kind; 11] = [
         Kind::GetPut,
         Kind::Pread,
         Kind::PreadFast,
@@ -36,6 +42,9 @@ impl Kind {
         Kind::ChurnFast,
         Kind::KernelPread,
         Kind::KernelPreadOwn,
+        Kind::ArcUpgrade,
+        Kind::ArcClone,
+        Kind::ArcChurn,
     ];
 
     /// The default sweep's workloads: the refcount alone, then the
@@ -54,6 +63,9 @@ impl Kind {
             Kind::ChurnFast => "churn-fast",
             Kind::KernelPread => "kernel-pread",
             Kind::KernelPreadOwn => "kernel-pread-own",
+            Kind::ArcUpgrade => "arc-upgrade",
+            Kind::ArcClone => "arc-clone",
+            Kind::ArcChurn => "arc-churn",
         }
     }
 
@@ -68,6 +80,9 @@ impl Kind {
             Kind::ChurnFast => "page-cache model: churn with the readers on pread_fast (the notes give the fallback rate)",
             Kind::KernelPread => "running kernel: pread(fd, buf, 64, 0) on one shared tmpfs file (will-it-scale pread2)",
             Kind::KernelPreadOwn => "running kernel: pread(fd, buf, 64, 0), one tmpfs file per thread (will-it-scale pread1)",
+            Kind::ArcUpgrade => "std vs pageref Arc: every thread upgrades one shared Weak and drops the Arc, while an owner holds a strong reference",
+            Kind::ArcClone => "std vs pageref Arc: every thread clones one shared Arc and drops the clone",
+            Kind::ArcChurn => "std vs pageref Arc: upgrades racing the last drop; each thread re-creates the object every 64 steps",
         }
     }
 
@@ -81,9 +96,22 @@ impl Kind {
         Kind::ALL.map(|k| k.name()).join(", ")
     }
 
-    /// Whether the workload runs once per scheme (false: the running kernel's own refcount).
+    /// Whether the workload runs once per scheme (false: the running
+    /// kernel's own refcount, and the `arc-*` workloads, whose contestants
+    /// are `Arc` implementations).
     pub fn per_scheme(self) -> bool {
-        !matches!(self, Kind::KernelPread | Kind::KernelPreadOwn)
+        !self.is_kernel() && !self.is_arc()
+    }
+
+    /// Whether the workload measures the running kernel.
+    pub fn is_kernel(self) -> bool {
+        matches!(self, Kind::KernelPread | Kind::KernelPreadOwn)
+    }
+
+    /// Whether the workload compares `Arc` implementations
+    /// ([`crate::arc::CONTESTANTS`]) instead of page refcount schemes.
+    pub fn is_arc(self) -> bool {
+        matches!(self, Kind::ArcUpgrade | Kind::ArcClone | Kind::ArcChurn)
     }
 
     /// Whether the workload freezes pages, so that only correct refcounts

@@ -132,10 +132,10 @@ fn tiny_sweep_writes_every_format() {
 
     // Expected rows: every scheme on getput, pread, pread-fast and spread;
     // the correct ones on churn and churn-fast; the kernel pair once each;
-    // times 2 thread counts.
+    // std and pageref on the three arc workloads; times 2 thread counts.
     let all = SCHEMES.len();
     let correct = SCHEMES.iter().filter(|s| s.correct).count();
-    let expected = (4 * all + 2 * correct + 2) * 2;
+    let expected = (4 * all + 2 * correct + 2 + 3 * 2) * 2;
 
     let j: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).expect("well-formed JSON");
@@ -185,7 +185,15 @@ fn tiny_sweep_writes_every_format() {
     assert!(m.contains("NOT a correct refcount"));
 
     // The stdout tables: one per workload, the kernel pair side by side.
-    for k in ["== getput ==", "== pread ==", "== spread ==", "== churn =="] {
+    for k in [
+        "== getput ==",
+        "== pread ==",
+        "== spread ==",
+        "== churn ==",
+        "== arc-upgrade ==",
+        "== arc-clone ==",
+        "== arc-churn ==",
+    ] {
         assert!(stdout.contains(k), "{k}");
     }
     assert!(stdout.contains("own / shared"));

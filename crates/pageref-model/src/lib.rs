@@ -3,8 +3,9 @@
 //! The harness for the checks in `tests/`:
 //!
 //! * [`trace`]: a tracing [`AtomicWord`](pageref::AtomicWord) wrapper around
-//!   loom's / shuttle's atomics, so that the checkers run the **shipped**
-//!   `FrozenRef` / `ClassicRef` code, and the CPU0/CPU1 table that a failing
+//!   loom's / shuttle's atomics (32- and 64-bit), so that the checkers run
+//!   the **shipped** code of every scheme of the registry
+//!   (`pageref::for_each_scheme!`), and the CPU0/CPU1 table that a failing
 //!   model prints;
 //! * [`page`]: a modelled page (the refcount, its contents, and a shadow of
 //!   the intended state checked at every step);
@@ -12,12 +13,16 @@
 //!   preemption bound;
 //! * [`shuttle_harness`]: randomized PCT schedules (shuttle) with more
 //!   threads and longer histories;
-//! * [`abstract_model`]: an *abstract* explicit-state model of both
-//!   protocols on a narrow counter (stateright) — a model of the protocol,
-//!   not the shipped code, used to reach the overflow guard and wrap-around
-//!   exhaustively.
+//! * [`abstract_model`]: an *abstract* explicit-state model of the
+//!   frozen-bit and classic protocols on a narrow counter (stateright) — a
+//!   model of the protocol, not the shipped code, used to reach the overflow
+//!   guard and wrap-around exhaustively.
 //!
-//! The results are tabulated in `docs/verification.md`.
+//! The checks themselves are in `tests/`: `tests/loom` runs every scenario
+//! of the race catalogue (`docs/races.md`) on every scheme, `tests/shuttle`
+//! the page-cache histories, `tests/explicit_state.rs` the abstract model;
+//! each scheme's expected verdict (the scenarios it is known to fail) comes
+//! from the registry. The results are tabulated in `docs/verification.md`.
 
 pub mod abstract_model;
 pub mod loom_harness;

@@ -34,9 +34,13 @@ impl ThreadIndex for LoomThreads {
     }
 }
 
-/// The counter word of every loom model: loom's `AtomicU32` (pageref's
-/// feature `loom` implements `AtomicWord` for it), traced.
+/// The 32-bit counter word of every loom model: loom's `AtomicU32`
+/// (pageref's feature `loom` implements `AtomicWord` for it), traced.
 pub type LoomWord = Traced<loom::sync::atomic::AtomicU32, LoomThreads>;
+
+/// The 64-bit counter word of the loom models (`FileRef`): loom's
+/// `AtomicU64`, traced.
+pub type LoomWord64 = Traced<loom::sync::atomic::AtomicU64, LoomThreads>;
 
 /// Page contents under loom: a `loom::cell::UnsafeCell`, so that racing
 /// accesses are reported.
@@ -97,6 +101,13 @@ pub fn guard<O: Default>(f: impl FnOnce() -> O) -> O {
         Err(_) if trace::infeasible() => O::default(),
         Err(p) => {
             let msg = panic_message(&*p);
+            if let Some(wanted) = WANTED.with(|w| w.get()) {
+                if !wanted(&msg) && msg != STOP {
+                    // Looking for another failure (see `check_for`).
+                    OTHER.with(|o| o.set(o.get() + 1));
+                    return O::default();
+                }
+            }
             FAILURE.with(|fl| {
                 let mut fl = fl.borrow_mut();
                 if fl.is_none() {
@@ -111,11 +122,29 @@ pub fn guard<O: Default>(f: impl FnOnce() -> O) -> O {
 /// Message of the failure that stops loom after the failing execution.
 const STOP: &str = "pageref-model: stopping after the failing execution";
 
+/// Which failure messages a [`search_for`] looks for.
+pub type Wanted = fn(&str) -> bool;
+
 thread_local! {
     static FAILURE: RefCell<Option<(String, String)>> = const { RefCell::new(None) };
     static EXECUTIONS: Cell<u64> = const { Cell::new(0) };
     static DISCARDED: Cell<u64> = const { Cell::new(0) };
     static COVERAGE: RefCell<BTreeMap<&'static str, u64>> = const { RefCell::new(BTreeMap::new()) };
+    static WANTED: Cell<Option<Wanted>> = const { Cell::new(None) };
+    static OTHER: Cell<u64> = const { Cell::new(0) };
+}
+
+/// Runs `models` (calls of [`check`]) looking for one kind of failure: an
+/// execution that fails with a message that `wanted` rejects is counted in
+/// [`Passed::other_failures`] and exploration goes on, so that a model whose
+/// first counterexample shows one mechanism can be searched for another
+/// (`tests/loom/findings.rs`), or for a failure that is not a data race
+/// (`tests/shuttle/sc.rs`).
+pub fn search_for<T>(wanted: Wanted, models: impl FnOnce() -> T) -> T {
+    WANTED.with(|w| w.set(Some(wanted)));
+    let r = catch_unwind(AssertUnwindSafe(models));
+    WANTED.with(|w| w.set(None));
+    r.unwrap_or_else(|p| std::panic::resume_unwind(p))
 }
 
 /// Records that an execution reached an interesting outcome (e.g. "the seed
@@ -136,6 +165,8 @@ pub struct Passed {
     pub elapsed: Duration,
     /// How many executions reached each outcome passed to [`hit`].
     pub coverage: BTreeMap<&'static str, u64>,
+    /// Failures skipped by [`search_for`] (0 otherwise).
+    pub other_failures: u64,
 }
 
 impl Passed {
@@ -186,6 +217,7 @@ pub fn check<F>(preemption_bound: Option<usize>, body: F) -> Result<Passed, Fail
 where
     F: Fn() + Send + Sync + 'static,
 {
+    OTHER.with(|o| o.set(0));
     EXECUTIONS.with(|e| e.set(0));
     DISCARDED.with(|e| e.set(0));
     COVERAGE.with(|c| c.borrow_mut().clear());
@@ -221,6 +253,7 @@ where
             discarded: DISCARDED.with(|d| d.get()),
             elapsed: start.elapsed(),
             coverage: COVERAGE.with(|c| c.borrow().clone()),
+            other_failures: OTHER.with(|o| o.get()),
         }),
         // A failure loom itself raised outside the model threads (deadlock,
         // leak, ...).

@@ -14,7 +14,7 @@
 //!   own operations, so a shadow update right after a refcount operation
 //!   returns happens atomically with that operation's last atomic step.
 //!
-//! The properties checked (BRIEF §5): a free happens with no reference
+//! The properties checked (the race catalogue, `docs/races.md`): a free happens with no reference
 //! held and at most once per incarnation; a holder never reads a freed page;
 //! a successful get never happens on a freed or frozen page; a successful
 //! freeze never coexists with another holder; at the end, every incarnation
@@ -29,8 +29,9 @@ use pageref::PageRef;
 use crate::trace::{note, ThreadIndex};
 
 /// What the page holds: its incarnation number and whether it is free.
-/// The freer reads the incarnation from the page itself ("the freer uses the
-/// page's own state", BRIEF §5 scenario 7).
+/// The freer reads the incarnation from the page itself: it frees the page
+/// as it finds it, never with a destructor chosen by the caller (scenario 7
+/// of `docs/races.md`, "different zeros").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Contents {
     /// Incarnation (generation) number, 1 for the first allocation.
@@ -182,6 +183,42 @@ impl<R: PageRef, C: DataCell, T: ThreadIndex> Page<R, C, T> {
         } else {
             None
         }
+    }
+
+    /// Drops `nr` references that are not the last with the void `sub`
+    /// (`page_ref_sub`): the caller knows another holder keeps the page live.
+    pub fn sub(&self, nr: u32) {
+        self.drop_shadow(nr);
+        self.rc.sub(nr);
+        note::<T>(format!("sub({nr})"));
+    }
+
+    /// Drops `nr` references that are not the last with `sub_return`
+    /// (`page_ref_sub_return`); returns the count it reports.
+    pub fn sub_return(&self, nr: u32) -> u32 {
+        self.drop_shadow(nr);
+        let c = self.rc.sub_return(nr);
+        note::<T>(format!("sub_return({nr}) -> {c}"));
+        c
+    }
+
+    /// Takes one more reference while holding one, with `inc_return`
+    /// (`page_ref_inc_return`); returns the count it reports.
+    pub fn inc_return(&self) -> u32 {
+        let c = self.rc.inc_return();
+        self.shadow().holders += 1;
+        note::<T>(format!("inc_return() -> {c}"));
+        c
+    }
+
+    /// The shadow of a put that must not be the last.
+    fn drop_shadow(&self, nr: u32) {
+        let mut s = self.shadow();
+        assert!(
+            s.holders > nr,
+            "harness bug: a void put of the last reference"
+        );
+        s.holders -= nr;
     }
 
     /// Frees the page: the caller won the last put (or owns it frozen).

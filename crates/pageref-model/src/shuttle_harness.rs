@@ -32,9 +32,13 @@ impl ThreadIndex for ShuttleThreads {
     }
 }
 
-/// The counter word of every shuttle test: shuttle's `AtomicU32` (pageref's
-/// feature `shuttle` implements `AtomicWord` for it), traced.
+/// The 32-bit counter word of every shuttle test: shuttle's `AtomicU32`
+/// (pageref's feature `shuttle` implements `AtomicWord` for it), traced.
 pub type ShuttleWord = Traced<shuttle::sync::atomic::AtomicU32, ShuttleThreads>;
+
+/// The 64-bit counter word of the shuttle tests (`FileRef`): shuttle's
+/// `AtomicU64`, traced.
+pub type ShuttleWord64 = Traced<shuttle::sync::atomic::AtomicU64, ShuttleThreads>;
 
 /// Page contents under shuttle: a plain mutex-protected cell (shuttle has no
 /// race detector; the page's shadow checks do the work).

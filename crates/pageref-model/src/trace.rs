@@ -140,20 +140,34 @@ pub fn note<T: ThreadIndex>(text: impl Into<String>) {
 /// in C11, since T0's own store is sequenced before its RMW. We therefore
 /// discard (never report) an execution in which
 ///
-/// * an RMW (or CAS) reads a value other than the last one written, or
+/// * an RMW (or CAS) reads a value other than the last one written,
 /// * after [`all_joined`], a load reads a value other than the last one
-///   written.
+///   written, or
+/// * a load of a model thread reads a value that this thread can no longer
+///   see: older (in the order the writes ran) than its own last write or
+///   than the earliest write its previous load could have read (C11's
+///   read-write and read-read coherence). loom 0.7 produced such loads on
+///   rcuref's plain `DEAD` stores (a thread reading another's add after its
+///   own later store), and then tripped its own internal assertion
+///   (`assert_ne!(mo_i, mo_j)`, marked "TODO: this sometimes fails" in
+///   loom's `rt/atomic.rs`).
 ///
 /// This is sound for a single atomic location: every C11 execution has an
 /// interleaving in which the writes to that location run in modification
 /// order (modification order is consistent with happens-before), and in that
-/// interleaving every RMW reads the last write; loom explores that
-/// interleaving too (within the same preemption bound in our small models).
-/// Loads in model threads may still read older values. The number of
-/// discarded executions is reported by the harness.
+/// interleaving every RMW reads the last write and every load reads a write
+/// no older than what its thread saw last; loom explores that interleaving
+/// too (within the same preemption bound in our small models). Loads in
+/// model threads may still read older values. The number of discarded
+/// executions is reported by the harness.
 pub struct Traced<A, T> {
     inner: A,
     latest: std::sync::atomic::AtomicU64,
+    /// The values written, in the order the writes ran (the initial value
+    /// first), and for each model thread the earliest index its last
+    /// access could have read or written (coherence, see above). Plain
+    /// `std` state the checkers do not see, like `latest`.
+    coherence: std::sync::Mutex<(Vec<u64>, Vec<usize>)>,
     threads: PhantomData<fn() -> T>,
 }
 
@@ -162,6 +176,29 @@ impl<A: AtomicWord, T: ThreadIndex> Traced<A, T> {
         // ORDERING: Relaxed; the shadow is only touched by the one OS thread
         // that runs all model threads (see the type's docs).
         self.latest.load(Ordering::Relaxed)
+    }
+
+    /// Marks the execution infeasible if a load reads a value written
+    /// before what its thread already saw (see the type's docs); otherwise
+    /// advances the thread's view to the earliest write it can have read.
+    fn check_coherent_load(&self, op: &str, read: u64) {
+        let mut c = self.coherence.lock().unwrap_or_else(|e| e.into_inner());
+        let t = T::current();
+        let floor = c.1.get(t).copied().unwrap_or(0);
+        match (floor..c.0.len()).find(|&i| c.0[i] == read) {
+            Some(i) => {
+                if c.1.len() <= t {
+                    c.1.resize(t + 1, 0);
+                }
+                c.1[t] = i;
+            }
+            None => {
+                drop(c);
+                mark_infeasible::<T>(&format!(
+                    "{op} read {read:#010x}, older than what this thread already saw (loom's rt/atomic.rs)"
+                ));
+            }
+        }
     }
 
     fn record(&self, op: String, read: A::Value, wrote: Option<A::Value>, rmw: bool) {
@@ -173,9 +210,20 @@ impl<A: AtomicWord, T: ThreadIndex> Traced<A, T> {
                 "{op} read {read:#010x} but the last write was {latest:#010x} (loom issues #254/#389)"
             ));
         }
+        if !rmw && wrote.is_none() {
+            self.check_coherent_load(&op, read);
+        }
         if let Some(w) = wrote {
             // ORDERING: Relaxed; single OS thread, see above.
             self.latest.store(w, Ordering::Relaxed);
+            let mut c = self.coherence.lock().unwrap_or_else(|e| e.into_inner());
+            c.0.push(w);
+            let at = c.0.len() - 1;
+            let t = T::current();
+            if c.1.len() <= t {
+                c.1.resize(t + 1, 0);
+            }
+            c.1[t] = at;
         }
         push(Event {
             thread: T::current(),
@@ -208,6 +256,7 @@ impl<A: AtomicWord, T: ThreadIndex> AtomicWord for Traced<A, T> {
         Traced {
             inner: A::new(v),
             latest: std::sync::atomic::AtomicU64::new(v.to_u64()),
+            coherence: std::sync::Mutex::new((vec![v.to_u64()], Vec::new())),
             threads: PhantomData,
         }
     }

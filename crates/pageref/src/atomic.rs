@@ -222,58 +222,19 @@ macro_rules! forward_atomic_word {
     };
 }
 
-forward_atomic_word!(
-    core::sync::atomic::AtomicU32,
-    u32,
-    core::sync::atomic::fence
-);
-forward_atomic_word!(
-    core::sync::atomic::AtomicU64,
-    u64,
-    core::sync::atomic::fence
-);
-forward_atomic_word!(
-    core::sync::atomic::AtomicUsize,
-    usize,
-    core::sync::atomic::fence
-);
+/// The three widths of one atomics module (`core`'s, loom's, shuttle's).
+macro_rules! forward_atomic_module {
+    ($($m:ident)::+) => {
+        forward_atomic_word!($($m)::+::AtomicU32, u32, $($m)::+::fence);
+        forward_atomic_word!($($m)::+::AtomicU64, u64, $($m)::+::fence);
+        forward_atomic_word!($($m)::+::AtomicUsize, usize, $($m)::+::fence);
+    };
+}
+
+forward_atomic_module!(core::sync::atomic);
 
 #[cfg(feature = "loom")]
-mod loom_impls {
-    use super::*;
-    forward_atomic_word!(
-        loom::sync::atomic::AtomicU32,
-        u32,
-        loom::sync::atomic::fence
-    );
-    forward_atomic_word!(
-        loom::sync::atomic::AtomicU64,
-        u64,
-        loom::sync::atomic::fence
-    );
-    forward_atomic_word!(
-        loom::sync::atomic::AtomicUsize,
-        usize,
-        loom::sync::atomic::fence
-    );
-}
+forward_atomic_module!(loom::sync::atomic);
 
 #[cfg(feature = "shuttle")]
-mod shuttle_impls {
-    use super::*;
-    forward_atomic_word!(
-        shuttle::sync::atomic::AtomicU32,
-        u32,
-        shuttle::sync::atomic::fence
-    );
-    forward_atomic_word!(
-        shuttle::sync::atomic::AtomicU64,
-        u64,
-        shuttle::sync::atomic::fence
-    );
-    forward_atomic_word!(
-        shuttle::sync::atomic::AtomicUsize,
-        usize,
-        shuttle::sync::atomic::fence
-    );
-}
+forward_atomic_module!(shuttle::sync::atomic);

@@ -11,35 +11,8 @@ use crate::atomic::Word;
 use crate::check;
 use crate::ops::{self, Encoding, FinalPut};
 use crate::policy::{AcquireFinal, Mutation, Policy};
-use crate::zones;
+use crate::zones::{self, Zoned};
 use crate::{AtomicWord, PageRef, MAX_NR};
-
-/// The file_ref encoding: the zones of [`crate::zones`] on a `V` word.
-pub(crate) struct File<V>(PhantomData<V>);
-
-impl<V: Word> Encoding for File<V> {
-    type Raw = V;
-    const TYPE: &'static str = "FileRef";
-    /// `2^31` references on 32 bits (`MAXREF + 1`); on 64 bits the page
-    /// API's `u32` counts are the limit.
-    const MAX_COUNT: u32 = if V::BITS >= 64 { u32::MAX } else { 1 << 31 };
-    const SHIFT: u32 = 0;
-    #[inline]
-    fn bias() -> V {
-        zones::noref()
-    }
-    #[inline]
-    fn dead() -> V {
-        zones::dead()
-    }
-    #[inline]
-    fn is_dead(raw: V) -> bool {
-        zones::is_dead(raw)
-    }
-    fn state(raw: V) -> (&'static str, Option<u64>) {
-        zones::state(raw)
-    }
-}
 
 /// The kernel's `file_ref_t` on a page: rcuref's zones on a 64-bit word,
 /// fully ordered, and a failed get that leaves its garbage alone.
@@ -97,14 +70,6 @@ pub struct FileRef<A: AtomicWord = AtomicU64, P: Policy = AcquireFinal> {
 }
 
 impl<A: AtomicWord, P: Policy> FileRef<A, P> {
-    #[inline]
-    fn from_word(word: A) -> Self {
-        FileRef {
-            word,
-            policy: PhantomData,
-        }
-    }
-
     /// A failed get: nothing to do (the planted bug resets as rcuref does).
     #[cold]
     #[inline(never)]
@@ -128,17 +93,7 @@ impl<A: AtomicWord, P: Policy> PageRef for FileRef<A, P> {
     };
     const REVIVES_ZERO: bool = true;
     const ZERO_IS_FINAL: bool = false;
-    ops::shared_page_ref_methods!(File<A::Value>);
-
-    #[inline]
-    fn count(&self) -> u32 {
-        ops::count::<File<A::Value>, A>(&self.word)
-    }
-
-    #[inline]
-    fn is_frozen(&self) -> bool {
-        ops::is_frozen::<File<A::Value>, A>(&self.word)
-    }
+    ops::shared_page_ref_methods!(Zoned<A::Value, false>);
 
     #[inline]
     fn sub_and_test(&self, nr: u32) -> bool {
@@ -154,13 +109,13 @@ impl<A: AtomicWord, P: Policy> PageRef for FileRef<A, P> {
             cas: Ordering::Release,
             fence: Some(Ordering::Acquire),
         };
-        ops::put_final_cas::<File<A::Value>, A, P>(&self.word, nr, o)
+        ops::put_final_cas::<Zoned<A::Value, false>, A, P>(&self.word, nr, o)
     }
 
     #[inline]
     fn add_unless_frozen(&self, nr: u32) -> bool {
         check::arg(
-            File::<A::Value>::TYPE,
+            Zoned::<A::Value, false>::TYPE,
             "add_unless_frozen",
             "nr",
             nr,
@@ -172,12 +127,12 @@ impl<A: AtomicWord, P: Policy> PageRef for FileRef<A, P> {
         // the Release half is the kernel's, and costs nothing on x86.
         let old = self
             .word
-            .fetch_add(ops::delta::<File<A::Value>>(nr), Ordering::AcqRel);
+            .fetch_add(ops::delta::<Zoned<A::Value, false>>(nr), Ordering::AcqRel);
         if !zones::negative(old) {
-            ops::check_room::<File<A::Value>>("add_unless_frozen", old, nr);
+            ops::check_room::<Zoned<A::Value, false>>("add_unless_frozen", old, nr);
         }
-        if !zones::negative(old.wrapping_add(ops::delta::<File<A::Value>>(nr))) {
-            ops::check_no_wrap::<File<A::Value>>(old);
+        if !zones::negative(old.wrapping_add(ops::delta::<Zoned<A::Value, false>>(nr))) {
+            ops::check_no_wrap::<Zoned<A::Value, false>>(old);
             return true;
         }
         self.get_failed();
@@ -187,6 +142,6 @@ impl<A: AtomicWord, P: Policy> PageRef for FileRef<A, P> {
 
 impl<A: AtomicWord, P: Policy> fmt::Debug for FileRef<A, P> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        ops::debug::<File<A::Value>>(self.raw(), f)
+        ops::debug::<Zoned<A::Value, false>>(self.raw(), f)
     }
 }

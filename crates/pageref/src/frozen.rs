@@ -7,7 +7,7 @@ use core::marker::PhantomData;
 use core::sync::atomic::{AtomicU32, Ordering};
 
 use crate::check;
-use crate::ops::{self, Encoding, FinalPut};
+use crate::ops::{self, Encoding};
 use crate::policy::{AcquireFinal, Mutation, Policy};
 use crate::state::{self, FROZEN_BIT};
 use crate::{AtomicWord, PageRef, MAX_NR};
@@ -81,14 +81,6 @@ pub struct FrozenRef<A: AtomicWord<Value = u32> = AtomicU32, P: Policy = Acquire
 }
 
 impl<A: AtomicWord<Value = u32>, P: Policy> FrozenRef<A, P> {
-    #[inline]
-    fn from_word(word: A) -> Self {
-        FrozenRef {
-            word,
-            policy: PhantomData,
-        }
-    }
-
     /// Resets garbage to plain `FROZEN_BIT` while the observed value is at or
     /// above the guard limit; stops at its first successful CAS (v5).
     fn run_overflow_guard(&self, mut seen: u32) {
@@ -148,33 +140,9 @@ impl<A: AtomicWord<Value = u32>, P: Policy> PageRef for FrozenRef<A, P> {
     ops::shared_page_ref_methods!(Frozen);
 
     #[inline]
-    fn count(&self) -> u32 {
-        ops::count::<Frozen, A>(&self.word)
-    }
-
-    #[inline]
-    fn is_frozen(&self) -> bool {
-        ops::is_frozen::<Frozen, A>(&self.word)
-    }
-
-    #[inline]
     fn sub_and_test(&self, nr: u32) -> bool {
-        // ORDERING: the decrement is P::PUT (Release by default; the posted
-        // AcqRel with RelaxedFinal): Release so that our accesses to the
-        // object happen before its free by whoever wins the final CAS. The
-        // final CAS is P::FINAL_CAS on success (Acquire by default): the 0 it
-        // replaces may have been written by another thread's put (we
-        // decremented to 0, a getter revived and put back to 0); acquiring it
-        // makes that thread's accesses happen before our free, and since it
-        // reads the release sequence of every earlier holder's decrement, it
-        // also makes theirs. Relaxed (as posted) lacks this under C11: see
-        // `AcquireFinal`. No fence.
-        let o = FinalPut {
-            put: P::PUT,
-            cas: P::FINAL_CAS,
-            fence: None,
-        };
-        ops::put_final_cas::<Frozen, A, P>(&self.word, nr, o)
+        // ORDERING: the policy's, argued in `ops::put_policy_final_cas`.
+        ops::put_policy_final_cas::<Frozen, A, P>(&self.word, nr)
     }
 
     #[inline]

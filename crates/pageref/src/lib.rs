@@ -113,6 +113,11 @@ mod rcuref;
 mod registry;
 pub mod state;
 mod sticky;
+#[cfg(feature = "alloc")]
+extern crate alloc;
+#[cfg(feature = "alloc")]
+#[allow(unsafe_code)] // the only module that needs it: an allocation and raw pointers
+pub mod sync;
 mod zero_dead;
 mod zones;
 
@@ -126,6 +131,7 @@ pub use policy::{AcquireFinal, Policy, RelaxedFinal};
 pub use rcuref::RcuRef;
 pub use registry::{info, SchemeInfo, SCHEMES};
 pub use sticky::StickyRef;
+pub use zero_dead::ZeroDeadRef;
 
 /// The largest `nr` accepted by [`PageRef::add_unless_frozen`] in every
 /// scheme (the operations on a live counter accept up to `MAX_COUNT`).
@@ -195,20 +201,39 @@ pub trait PageRef: Send + Sync + Sized {
     /// (Exception: [`StickyRef`]'s read of a transient zero also writes, to
     /// make that 0 final; see there.)
     ///
+    /// Checked by: loom `s11_count_never_garbage`, `s13_zero_is_final`, the
+    /// exhaustive `state_exhaustive` test. Measured by: divan `count`.
+    ///
     /// [`page_ref_count`]: https://elixir.bootlin.com/linux/latest/source/include/linux/page_ref.h
     fn count(&self) -> u32;
     /// Whether the counter is frozen (dead or frozen). Relaxed snapshot.
+    ///
+    /// Checked by: loom `s08_overflow_guard`, `s13_zero_is_final`, the
+    /// page-cache allocator's checks under stress. Measured by: divan `count`
+    /// (the same load).
     fn is_frozen(&self) -> bool;
 
     /// `init_page_count`: frozen -> 1, on allocation. Misuse on a live counter.
+    ///
+    /// Checked by: loom `s05_reuse_spurious_get` (its Release is needed
+    /// there), `s07_different_zeros`. Measured by: divan `last_put_init`.
     fn init(&self);
     /// `set_page_count_frozen`: mark dead/frozen from any state; the caller
     /// must own the object exclusively.
+    ///
+    /// Checked by: loom `s06_request_b` (planted bug `FreeStoresZero`).
+    /// Measured by: divan `set_frozen_init`.
     fn set_frozen(&self);
 
     /// `page_ref_add`: take `nr` more references while already holding one.
+    ///
+    /// Checked by: the sequential model and misuse tests of every scheme.
+    /// Measured by: divan `inc_dec`.
     fn add(&self, nr: u32);
     /// `page_ref_sub`: drop `nr` references that are not the last.
+    ///
+    /// Checked by: loom `s02b_void_put_then_last_put` (its Release is needed
+    /// there). Measured by: divan `inc_dec`.
     fn sub(&self, nr: u32);
     /// `page_ref_inc`.
     #[inline]
@@ -221,8 +246,14 @@ pub trait PageRef: Send + Sync + Sized {
         self.sub(1)
     }
     /// `page_ref_inc_return`: the new count.
+    ///
+    /// Checked by: loom `s02c_value_returning_then_last_put`. Measured by:
+    /// divan `inc_dec_return`.
     fn inc_return(&self) -> u32;
     /// `page_ref_sub_return`: the new count (must stay live).
+    ///
+    /// Checked by: loom `s02c_value_returning_then_last_put`. Measured by:
+    /// divan `inc_dec_return`.
     fn sub_return(&self, nr: u32) -> u32;
     /// `page_ref_dec_return`: the new count (must stay live).
     #[inline]
@@ -232,6 +263,13 @@ pub trait PageRef: Send + Sync + Sized {
     /// `page_ref_sub_and_test`: drop `nr` references; `true` for exactly one
     /// caller when the count reaches zero, which then owns the frozen object.
     /// After `false`, the caller must not touch the object.
+    ///
+    /// Checked by: loom `s01_get_vs_last_put`, `s02_put_vs_put`,
+    /// `s07_different_zeros`, `s09_seed`, `s10_publish_lookup_ordering`
+    /// (planted bugs `SkipFinalCas`, `RelaxedFinal`, `StickyIgnoresHelp`,
+    /// ...), shuttle, the page-cache stress test; LKMM: `litmus/frozen-*`.
+    /// Measured by: `pageref bench` workloads `getput`, `pread`, `churn`;
+    /// divan `try_get_put`, `last_put_init`.
     fn sub_and_test(&self, nr: u32) -> bool;
     /// `page_ref_dec_and_test` / `put_page_testzero`.
     #[inline]
@@ -242,6 +280,13 @@ pub trait PageRef: Send + Sync + Sized {
     /// unless frozen. Fully usable as a speculative get on an object found
     /// without a reference; on success the caller must re-validate the
     /// object's identity (it may have been freed and reallocated).
+    ///
+    /// Checked by: loom `s01`, `s03`–`s05`, `s08_overflow_guard` (the
+    /// overflow guard; planted bugs `IgnoreFrozenBit`, `UndoByDecrement`,
+    /// `GuardClearsBit`, `SkipOverflowGuard`, `ClassicFetchAdd`, ...), shuttle,
+    /// the page-cache stress test. Measured by: `pageref bench` workloads
+    /// `getput`, `pread`; divan `try_get_put`, `try_get_frozen`,
+    /// `add_unless_frozen_1024`.
     fn add_unless_frozen(&self, nr: u32) -> bool;
     /// `folio_try_get`: `add_unless_frozen(1)`.
     #[inline]
@@ -250,9 +295,17 @@ pub trait PageRef: Send + Sync + Sized {
     }
     /// `page_ref_freeze`: freeze if the count is exactly `expected`
     /// (`1 ..= MAX_COUNT`).
+    ///
+    /// Checked by: loom `s03_get_vs_freeze` (planted bug
+    /// `FreezeStoresZero`), the page cache's reclaim and migration under
+    /// loom, shuttle and stress. Measured by: `pageref bench --workloads
+    /// churn`; divan `freeze_unfreeze`.
     fn freeze(&self, expected: u32) -> bool;
     /// `page_ref_unfreeze`: frozen -> `count` live references
     /// (`1 ..= MAX_COUNT`). Misuse on a live counter.
+    ///
+    /// Checked by: loom `s04_get_vs_unfreeze` (planted bug
+    /// `UndoByDecrement`). Measured by: divan `freeze_unfreeze`.
     fn unfreeze(&self, count: u32);
 
     /// A counter holding an arbitrary raw value (truncated to the word), for

@@ -13,7 +13,7 @@ use core::marker::PhantomData;
 use core::sync::atomic::{AtomicU32, Ordering};
 
 use crate::check;
-use crate::ops::{self, Encoding, FinalPut};
+use crate::ops::{self, Encoding};
 use crate::policy::{AcquireFinal, Mutation, Policy};
 use crate::{AtomicWord, PageRef, MAX_NR};
 
@@ -119,14 +119,6 @@ pub struct LowBitRef<A: AtomicWord<Value = u32> = AtomicU32, P: Policy = Acquire
 impl<A: AtomicWord<Value = u32>, P: Policy> LowBitRef<A, P> {
     /// The dead flag, bit 0 of the raw word.
     pub const DEAD_BIT: u32 = DEAD;
-
-    #[inline]
-    fn from_word(word: A) -> Self {
-        LowBitRef {
-            word,
-            policy: PhantomData,
-        }
-    }
 }
 
 impl<A: AtomicWord<Value = u32>, P: Policy> PageRef for LowBitRef<A, P> {
@@ -136,29 +128,10 @@ impl<A: AtomicWord<Value = u32>, P: Policy> PageRef for LowBitRef<A, P> {
     ops::shared_page_ref_methods!(LowBit);
 
     #[inline]
-    fn count(&self) -> u32 {
-        ops::count::<LowBit, A>(&self.word)
-    }
-
-    #[inline]
-    fn is_frozen(&self) -> bool {
-        ops::is_frozen::<LowBit, A>(&self.word)
-    }
-
-    #[inline]
     fn sub_and_test(&self, nr: u32) -> bool {
-        // ORDERING: exactly FrozenRef's: the decrement P::PUT (Release by
-        // default), the final `0 -> 1` CAS P::FINAL_CAS on success (Acquire
-        // by default): the 0 it replaces may have been written by another
-        // thread's put after a revival, and only an acquire CAS makes that
-        // thread's accesses (and, through the release sequence, every
-        // earlier holder's) happen before our free. No fence.
-        let o = FinalPut {
-            put: P::PUT,
-            cas: P::FINAL_CAS,
-            fence: None,
-        };
-        ops::put_final_cas::<LowBit, A, P>(&self.word, nr, o)
+        // ORDERING: exactly FrozenRef's, argued in `ops::put_policy_final_cas`
+        // (the final CAS is `0 -> 1` here).
+        ops::put_policy_final_cas::<LowBit, A, P>(&self.word, nr)
     }
 
     #[inline]

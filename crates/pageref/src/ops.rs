@@ -114,8 +114,12 @@ pub(crate) fn check_room<E: Encoding>(op: &str, old: E::Raw, nr: u32) {
 #[track_caller]
 fn too_many<E: Encoding>(op: &str, old: E::Raw) -> ! {
     // One source for this message in every scheme: MAX_COUNT with its value.
-    let what = format_args!("count would exceed MAX_COUNT ({})", E::MAX_COUNT);
-    misuse(E::TYPE, op, what, old)
+    misuse(
+        E::TYPE,
+        op,
+        format_args!("count would exceed MAX_COUNT ({})", E::MAX_COUNT),
+        old,
+    )
 }
 
 /// Checks that a get which found `old` and succeeded did not find it dead:
@@ -374,6 +378,30 @@ pub(crate) fn put_final_cas<E: Encoding, A: AtomicWord<Value = E::Raw>, P: Polic
     won
 }
 
+/// The final put of the frozen bit and the low bit, whose orderings the
+/// policy `P` picks: the decrement is `P::PUT` (Release by default, the
+/// posted AcqRel with `RelaxedFinal`): Release so that our accesses to the
+/// object happen before its free by whoever wins the final CAS. The final CAS
+/// is `P::FINAL_CAS` on success (Acquire by default): the transient zero it
+/// replaces may have been written by another thread's put (we decremented to
+/// zero, a getter revived and put back to zero); acquiring it makes that
+/// thread's accesses happen before our free, and since it reads the release
+/// sequence of every earlier holder's decrement, it also makes theirs.
+/// Relaxed (as posted) lacks this under C11: see `AcquireFinal`. No fence.
+#[inline]
+#[track_caller]
+pub(crate) fn put_policy_final_cas<E: Encoding, A: AtomicWord<Value = E::Raw>, P: Policy>(
+    word: &A,
+    nr: u32,
+) -> bool {
+    let o = FinalPut {
+        put: P::PUT,
+        cas: P::FINAL_CAS,
+        fence: None,
+    };
+    put_final_cas::<E, A, P>(word, nr, o)
+}
+
 /// `page_ref_freeze`: freeze if the count is exactly `expected`.
 #[inline]
 #[track_caller]
@@ -431,21 +459,46 @@ pub(crate) fn debug<E: Encoding>(raw: u64, f: &mut fmt::Formatter<'_>) -> fmt::R
 
 /// Implements the `PageRef` methods every scheme shares by delegating to
 /// this module; used inside each scheme's `impl PageRef`, which adds its own
-/// `NAME`, `REVIVES_ZERO`, `ZERO_IS_FINAL`, `count`, `is_frozen`,
-/// `add_unless_frozen` and `sub_and_test`. `$enc` is the scheme's
-/// [`Encoding`]; the type must have a `word: A` field and a
-/// `from_word(A) -> Self` constructor, and a policy parameter `P`.
+/// `NAME`, `REVIVES_ZERO`, `ZERO_IS_FINAL`, `add_unless_frozen` and
+/// `sub_and_test`. `$enc` is the scheme's [`Encoding`]; the type must be a
+/// struct `{ word: A, policy: PhantomData<fn() -> P> }` with a policy `P`.
+/// With `own count`, the scheme writes `count` and `is_frozen` itself (the
+/// sticky counter's helping reads).
 macro_rules! shared_page_ref_methods {
     ($enc:ty) => {
+        $crate::ops::shared_page_ref_methods!($enc, own count);
+
+        #[inline]
+        fn count(&self) -> u32 {
+            $crate::ops::count::<$enc, A>(&self.word)
+        }
+        #[inline]
+        fn is_frozen(&self) -> bool {
+            $crate::ops::is_frozen::<$enc, A>(&self.word)
+        }
+    };
+    ($enc:ty, own count) => {
         const MAX_COUNT: u32 = <$enc as $crate::ops::Encoding>::MAX_COUNT;
         const WORD_BITS: u32 = <A::Value as $crate::atomic::Word>::BITS;
 
         #[track_caller]
         fn new(count: u32) -> Self {
-            Self::from_word($crate::ops::new::<$enc, A>(count))
+            Self {
+                word: $crate::ops::new::<$enc, A>(count),
+                policy: core::marker::PhantomData,
+            }
         }
         fn new_frozen() -> Self {
-            Self::from_word($crate::ops::new_frozen::<$enc, A>())
+            Self {
+                word: $crate::ops::new_frozen::<$enc, A>(),
+                policy: core::marker::PhantomData,
+            }
+        }
+        fn from_raw(raw: u64) -> Self {
+            Self {
+                word: A::new(<A::Value as $crate::atomic::Word>::truncate_u64(raw)),
+                policy: core::marker::PhantomData,
+            }
         }
         #[inline]
         fn raw(&self) -> u64 {
@@ -487,11 +540,6 @@ macro_rules! shared_page_ref_methods {
         #[track_caller]
         fn unfreeze(&self, count: u32) {
             $crate::ops::unfreeze::<$enc, A>(&self.word, count)
-        }
-        fn from_raw(raw: u64) -> Self {
-            Self::from_word(A::new(<A::Value as $crate::atomic::Word>::truncate_u64(
-                raw,
-            )))
         }
     };
 }

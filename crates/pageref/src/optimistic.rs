@@ -10,17 +10,10 @@
 //! and when the guess is right (a page-cache page that only the cache holds)
 //! it is the only operation.
 
-use core::fmt;
-use core::marker::PhantomData;
-use core::sync::atomic::{AtomicU32, Ordering};
+use core::sync::atomic::AtomicU32;
 
-use crate::check;
-use crate::ops::{self, Encoding};
-use crate::policy::{AcquireFinal, Mutation, Policy};
-use crate::zero_dead::{self, ZeroDead};
-use crate::{AtomicWord, PageRef, MAX_NR};
-
-type Enc = ZeroDead<true>;
+use crate::policy::AcquireFinal;
+use crate::zero_dead::ZeroDeadRef;
 
 /// The classic page refcount with Linus Torvalds' optimistic get: the first
 /// compare-and-swap guesses that the count is 1.
@@ -63,82 +56,10 @@ type Enc = ZeroDead<true>;
 ///
 /// Checked by every loom scenario of `docs/races.md`, shuttle and the stress
 /// test (`docs/verification.md`); planted bug
-/// [`Mutation::OptimisticSkipZeroCheck`]. Measured by `pageref bench` and the
+/// [`Mutation::OptimisticSkipZeroCheck`](crate::policy::Mutation::OptimisticSkipZeroCheck). Measured by `pageref bench` and the
 /// divan benches (`benches/ops.rs`).
 ///
 /// `P` only selects planted bugs in the verification crate; the final-CAS
-/// ordering it carries does not apply (there is no final CAS).
-pub struct OptimisticRef<A: AtomicWord<Value = u32> = AtomicU32, P: Policy = AcquireFinal> {
-    word: A,
-    policy: PhantomData<fn() -> P>,
-}
-
-impl<A: AtomicWord<Value = u32>, P: Policy> OptimisticRef<A, P> {
-    #[inline]
-    fn from_word(word: A) -> Self {
-        OptimisticRef {
-            word,
-            policy: PhantomData,
-        }
-    }
-}
-
-impl<A: AtomicWord<Value = u32>, P: Policy> PageRef for OptimisticRef<A, P> {
-    const NAME: &'static str = "optimistic";
-    const REVIVES_ZERO: bool = false;
-    const ZERO_IS_FINAL: bool = true;
-    ops::shared_page_ref_methods!(Enc);
-
-    #[inline]
-    fn count(&self) -> u32 {
-        ops::count::<Enc, A>(&self.word)
-    }
-
-    #[inline]
-    fn is_frozen(&self) -> bool {
-        ops::is_frozen::<Enc, A>(&self.word)
-    }
-
-    #[inline]
-    fn sub_and_test(&self, nr: u32) -> bool {
-        ops::put_zero_dead::<Enc, A>(&self.word, nr)
-    }
-
-    #[inline]
-    fn add_unless_frozen(&self, nr: u32) -> bool {
-        check::arg(Enc::TYPE, "add_unless_frozen", "nr", nr, MAX_NR);
-        // No load first: guess that the count is 1 (one holder, e.g. the
-        // page cache). A wrong guess costs nothing more than the load would
-        // have: the failed CAS returns the actual value.
-        let mut c = 1;
-        loop {
-            zero_dead::check_get::<true>(c, nr);
-            // ORDERING: Acquire on success (kernel: fully ordered on
-            // success): we must see the incarnation we pinned (init/unfreeze
-            // Release stores, earlier holders' Release puts, whose release
-            // sequences this RMW reads from). Relaxed on failure (kernel:
-            // unordered): we only decide on, or retry with, the value read.
-            match self.word.compare_exchange_weak(
-                c,
-                c.wrapping_add(nr),
-                Ordering::Acquire,
-                Ordering::Relaxed,
-            ) {
-                Ok(_) => return true,
-                Err(now) => {
-                    // 0 is final: nothing but init/unfreeze revives it.
-                    if now == 0 && !P::planted(Mutation::OptimisticSkipZeroCheck) {
-                        return false;
-                    }
-                    c = now;
-                }
-            }
-        }
-    }
-}
-
-impl<A: AtomicWord<Value = u32>, P: Policy> fmt::Debug for OptimisticRef<A, P> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        ops::debug::<Enc>(self.raw(), f)
-    }
-}
+/// ordering it carries does not apply (there is no final CAS). The type is
+/// [`ZeroDeadRef`] with the optimistic first guess (1).
+pub type OptimisticRef<A = AtomicU32, P = AcquireFinal> = ZeroDeadRef<A, P, true>;

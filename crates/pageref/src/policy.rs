@@ -60,8 +60,12 @@ pub struct AcquireFinal;
 /// ordered decrement (`AcqRel`).
 ///
 /// Under C11 this is a data race (scenario 10 in `docs/races.md`): the CAS
-/// may read another thread's 0 without synchronising with it. Use this only
-/// to reproduce the posted code; see [`AcquireFinal`].
+/// may read another thread's 0 without synchronising with it. Under the
+/// kernel's own memory model (LKMM, herd7) the CAS's control dependency
+/// orders only *marked* stores inside the `if` on its result: a free path
+/// that reads the page, plain C stores, or a store after the `if` race there
+/// too (`docs/lkmm.md`, `litmus/`). Use this only to reproduce the posted
+/// code; see [`AcquireFinal`].
 #[derive(Debug, Clone, Copy, Default)]
 pub struct RelaxedFinal;
 

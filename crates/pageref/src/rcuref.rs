@@ -9,34 +9,10 @@ use core::sync::atomic::{AtomicU32, Ordering};
 use crate::check;
 use crate::ops::{self, Encoding, FinalPut};
 use crate::policy::{AcquireFinal, Mutation, Policy};
-use crate::zones;
+use crate::zones::{self, Zoned};
+
+type Rcu = Zoned<u32, true>;
 use crate::{AtomicWord, PageRef, MAX_NR};
-
-/// The rcuref encoding: the zones of [`crate::zones`] on 32 bits.
-pub(crate) struct Rcu;
-
-impl Encoding for Rcu {
-    type Raw = u32;
-    const TYPE: &'static str = "RcuRef";
-    /// `MAXREF + 1 = 2^31` references.
-    const MAX_COUNT: u32 = 1 << 31;
-    const SHIFT: u32 = 0;
-    #[inline]
-    fn bias() -> u32 {
-        zones::noref()
-    }
-    #[inline]
-    fn dead() -> u32 {
-        zones::dead()
-    }
-    #[inline]
-    fn is_dead(raw: u32) -> bool {
-        zones::is_dead(raw)
-    }
-    fn state(raw: u32) -> (&'static str, Option<u64>) {
-        zones::state(raw)
-    }
-}
 
 /// The kernel's `rcuref_t` on a page: a biased count whose get is one
 /// relaxed `fetch_add`, and whose failed get *stores* `DEAD` back.
@@ -100,14 +76,6 @@ pub struct RcuRef<A: AtomicWord<Value = u32> = AtomicU32, P: Policy = AcquireFin
 }
 
 impl<A: AtomicWord<Value = u32>, P: Policy> RcuRef<A, P> {
-    #[inline]
-    fn from_word(word: A) -> Self {
-        RcuRef {
-            word,
-            policy: PhantomData,
-        }
-    }
-
     /// `rcuref_get_slowpath`: the get's result was negative.
     #[cold]
     #[inline(never)]
@@ -139,16 +107,6 @@ impl<A: AtomicWord<Value = u32>, P: Policy> PageRef for RcuRef<A, P> {
     const REVIVES_ZERO: bool = true;
     const ZERO_IS_FINAL: bool = false;
     ops::shared_page_ref_methods!(Rcu);
-
-    #[inline]
-    fn count(&self) -> u32 {
-        ops::count::<Rcu, A>(&self.word)
-    }
-
-    #[inline]
-    fn is_frozen(&self) -> bool {
-        ops::is_frozen::<Rcu, A>(&self.word)
-    }
 
     #[inline]
     fn sub_and_test(&self, nr: u32) -> bool {

@@ -60,7 +60,7 @@ macro_rules! for_each_scheme {
                 about: "low-bit dead flag (Parkinson, Clebsch, Simner, ISMM 2023): count << 1, get = fetch_add(2)"
             }
             rcuref "rcuref" ($crate::RcuRef<$w32>) {
-                fails: ["s04", "s05"], default: true,
+                fails: ["s03", "s04", "s05"], default: true,
                 about: "kernel rcuref_t: biased count, relaxed fetch_add get, a failed get stores DEAD back"
             }
             fileref "fileref" ($crate::FileRef<$w64>) {

@@ -160,14 +160,6 @@ impl<A: AtomicWord<Value = u32>, P: Policy> StickyRef<A, P> {
     pub const GUARD_LIMIT: u32 = GUARD;
 
     #[inline]
-    fn from_word(word: A) -> Self {
-        StickyRef {
-            word,
-            policy: PhantomData,
-        }
-    }
-
-    #[inline]
     const fn is_dead(raw: u32) -> bool {
         raw & ZERO != 0
     }
@@ -243,7 +235,7 @@ impl<A: AtomicWord<Value = u32>, P: Policy> PageRef for StickyRef<A, P> {
     const NAME: &'static str = "sticky";
     const REVIVES_ZERO: bool = true;
     const ZERO_IS_FINAL: bool = true;
-    ops::shared_page_ref_methods!(Sticky);
+    ops::shared_page_ref_methods!(Sticky, own count);
 
     /// The count; 0 when dead. Unlike the other schemes this may write: a
     /// read of the transient zero helps (see the type's docs), so that a

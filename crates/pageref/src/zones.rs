@@ -21,7 +21,38 @@
 //! `NOREF = 0`; the zones and the protocol are the same. We model the 2023
 //! encoding that both types shared when `file_ref_t` was written.)
 
+use core::marker::PhantomData;
+
 use crate::atomic::Word;
+use crate::ops::Encoding;
+
+/// The encoding of both kernel types on a `V` word; `RCU` only picks the
+/// type name and the capacity (rcuref_t is 32-bit only).
+pub(crate) struct Zoned<V, const RCU: bool>(PhantomData<V>);
+
+impl<V: Word, const RCU: bool> Encoding for Zoned<V, RCU> {
+    type Raw = V;
+    const TYPE: &'static str = if RCU { "RcuRef" } else { "FileRef" };
+    /// `MAXREF + 1` references: `2^31` on 32 bits; on 64 bits the page
+    /// API's `u32` counts are the limit.
+    const MAX_COUNT: u32 = if V::BITS >= 64 { u32::MAX } else { 1 << 31 };
+    const SHIFT: u32 = 0;
+    #[inline]
+    fn bias() -> V {
+        noref()
+    }
+    #[inline]
+    fn dead() -> V {
+        dead()
+    }
+    #[inline]
+    fn is_dead(raw: V) -> bool {
+        is_dead(raw)
+    }
+    fn state(raw: V) -> (&'static str, Option<u64>) {
+        state(raw)
+    }
+}
 
 /// The largest live raw value: `MAXREF`, all bits but the top one.
 #[inline]

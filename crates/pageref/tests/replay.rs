@@ -3,8 +3,8 @@
 //! (thread, operation) steps, so one chosen interleaving runs exactly.
 //!
 //! These are not a model check (loom, in the verification crate, explores
-//! all interleavings); they pin down single interleavings: BRIEF §5
-//! scenarios 7 and 9 on every scheme with a transient zero, and the races
+//! all interleavings); they pin down single interleavings: scenarios 7
+//! and 9 of `docs/races.md` on every scheme with a transient zero, and the races
 //! behind the sticky counter's helping and its claim, and show that the
 //! planted bugs really break them. Each replay runs in milliseconds.
 

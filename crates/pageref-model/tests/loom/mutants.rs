@@ -4,11 +4,13 @@
 //! table. A checker that cannot fail would turn these tests red.
 
 use pageref::policy::mutants::*;
-use pageref::{ClassicRef, LowBitRef, OptimisticRef, RelaxedFinal, StickyRef};
-use pageref_model::loom_harness::{Failed, LoomWord, Passed};
+use pageref::{ClassicRef, FileRef, LowBitRef, OptimisticRef, RcuRef, RelaxedFinal, StickyRef};
+use pageref_model::loom_harness::{Failed, LoomWord, LoomWord64, Passed};
 
+use crate::ordering::*;
+use crate::overflow::s08_overflow_guard;
 use crate::scenarios::*;
-use crate::{s08_overflow_guard, Frozen};
+use crate::Frozen;
 
 type Run = (&'static str, fn() -> Result<Passed, Failed>);
 
@@ -37,7 +39,7 @@ macro_rules! runs {
 }
 
 /// Request (b) violated: freeing stores a plain 0. Scenario 6 must report a
-/// double free (BRIEF §5 scenario 6).
+/// double free (`docs/races.md`, scenario 6).
 #[test]
 fn mutant_free_stores_zero() {
     let f = caught(
@@ -72,6 +74,41 @@ fn mutant_guard_clears_bit() {
     caught(
         "GuardClearsBit",
         runs!(Frozen<GuardClearsBit>: s08_overflow_guard),
+    );
+}
+
+/// The overflow guard never runs: garbage grows past the guard's limit and
+/// stays there (scenario 8 starts just below it and checks that the word is
+/// back below it at quiescence).
+#[test]
+fn mutant_skip_overflow_guard() {
+    let f = caught(
+        "SkipOverflowGuard",
+        runs!(Frozen<SkipOverflowGuard>: s08_overflow_guard),
+    );
+    assert!(f.message.contains("not back below"), "{}", f.message);
+}
+
+/// rcuref's last put without the acquire fence after its release CAS: the
+/// freer does not synchronise with the other holders' puts, and loom
+/// reports a holder's read racing with the free.
+#[test]
+fn mutant_rcuref_no_fence() {
+    let f = caught(
+        "RcuRefNoFence",
+        runs!(RcuRef<LoomWord, RcuRefNoFence>: s02_put_vs_put, s10_publish_lookup_ordering),
+    );
+    assert!(f.message.contains("Causality violation"), "{}", f.message);
+}
+
+/// file_ref's failed get resets its garbage with a plain store of `DEAD`,
+/// as rcuref does: a stale getter's store kills the re-allocated page
+/// (the reason file_ref's own comment gives for not resetting).
+#[test]
+fn mutant_fileref_resets_garbage() {
+    caught(
+        "FileRefResetsGarbage",
+        runs!(FileRef<LoomWord64, FileRefResetsGarbage>: s05_reuse_spurious_get),
     );
 }
 
@@ -191,100 +228,64 @@ fn mutant_relaxed_final_cas_sticky_lowbit() {
     }
 }
 
-/// Every planted bug against every loom scenario it applies to, printed as
-/// a matrix for docs/verification.md (`caught` / `passes`). Not part of CI
-/// (it runs the passing models of each mutant in full):
+/// Every planted bug against every loom scenario, printed as a matrix for
+/// docs/verification.md (`caught` / `passes`). Scenario 13 only where the
+/// scheme promises it (`PageRef::ZERO_IS_FINAL`). Not part of CI (it runs
+/// the passing models of each mutant in full, about 4 minutes):
 /// `cargo test -p pageref-model --test loom -- --ignored --nocapture mutant_matrix`.
 #[test]
 #[ignore]
 fn mutant_matrix() {
-    macro_rules! row {
-        ($name:expr, $ty:ty, [$($s:ident),+]) => {{
-            let mut cells = Vec::new();
-            $(
-                let cell = match $s::<$ty>() {
-                    Ok(_) => "passes".to_string(),
-                    Err(f) => format!("CAUGHT ({})", f.message.lines().next().unwrap_or("")),
-                };
-                cells.push(format!("{}: {}", stringify!($s), cell));
-            )+
-            println!("| {} | {} |", $name, cells.join("; "));
-        }};
+    fn row<R: crate::near_limit::NearLimit>(name: &str) {
+        let mut runs: Vec<Run> = runs!(R: s01_get_vs_last_put, s02_put_vs_put,
+            s02b_void_put_then_last_put, s02c_value_returning_then_last_put,
+            s03_get_vs_freeze, s04_get_vs_unfreeze, s05_reuse_spurious_get, s06_request_b,
+            s07_different_zeros, s08_overflow_guard, s09_seed, s10_publish_lookup_ordering,
+            s11_count_never_garbage)
+        .to_vec();
+        if R::ZERO_IS_FINAL {
+            runs.push(("s13_zero_is_final", s13_zero_is_final::<R>));
+        }
+        let caught: Vec<_> = runs
+            .iter()
+            .filter_map(|(s, run)| {
+                run().err().map(|f| {
+                    format!(
+                        "{} ({})",
+                        &s[..4].trim_end_matches('_'),
+                        f.message.lines().next().unwrap_or("")
+                    )
+                })
+            })
+            .collect();
+        println!(
+            "| {name} | {} |",
+            if caught.is_empty() {
+                "NOT CAUGHT".to_string()
+            } else {
+                caught.join("; ")
+            }
+        );
     }
-    // Scenario 13 only where a count() of 0 is final (classic encodings,
-    // sticky): on the frozen and low-bit schemes it fails by design.
-    macro_rules! all {
-        ($name:expr, $ty:ty) => {
-            row!(
-                $name,
-                $ty,
-                [
-                    s01_get_vs_last_put,
-                    s02_put_vs_put,
-                    s03_get_vs_freeze,
-                    s04_get_vs_unfreeze,
-                    s05_reuse_spurious_get,
-                    s06_request_b,
-                    s07_different_zeros,
-                    s09_seed,
-                    s10_publish_lookup_ordering,
-                    s11_count_never_garbage
-                ]
-            )
-        };
-        ($name:expr, $ty:ty, final_zero) => {
-            row!(
-                $name,
-                $ty,
-                [
-                    s01_get_vs_last_put,
-                    s02_put_vs_put,
-                    s03_get_vs_freeze,
-                    s04_get_vs_unfreeze,
-                    s05_reuse_spurious_get,
-                    s06_request_b,
-                    s07_different_zeros,
-                    s09_seed,
-                    s10_publish_lookup_ordering,
-                    s11_count_never_garbage,
-                    s13_zero_is_final
-                ]
-            )
-        };
-    }
-    all!("FreeStoresZero", Frozen<FreeStoresZero>);
-    all!("SkipFinalCas", Frozen<SkipFinalCas>);
-    all!("IgnoreFrozenBit", Frozen<IgnoreFrozenBit>);
-    all!("UndoByDecrement", Frozen<UndoByDecrement>);
-    all!("FreezeStoresZero", Frozen<FreezeStoresZero>);
-    all!("RelaxedFinal", Frozen<RelaxedFinal>);
-    all!("ClassicFetchAdd", ClassicRef<LoomWord, ClassicFetchAdd>, final_zero);
-    all!("OptimisticSkipZeroCheck", OptimisticRef<LoomWord, OptimisticSkipZeroCheck>, final_zero);
-    all!("StickyIgnoresHelp", StickyRef<LoomWord, StickyIgnoresHelp>, final_zero);
-    all!("StickyUncheckedHelp", StickyRef<LoomWord, StickyUncheckedHelp>, final_zero);
-    all!("StickyClaimBySwap", StickyRef<LoomWord, StickyClaimBySwap>, final_zero);
-    all!("StickyRelaxedFinal", StickyRef<LoomWord, RelaxedFinal>, final_zero);
-    all!("LowBitOddIncrement", LowBitRef<LoomWord, LowBitOddIncrement>);
-    all!("LowBitSkipFinalCas", LowBitRef<LoomWord, SkipFinalCas>);
-    all!("LowBitRelaxedFinal", LowBitRef<LoomWord, RelaxedFinal>);
-    for (name, r) in [
-        (
-            "GuardClearsBit",
-            s08_overflow_guard::<Frozen<GuardClearsBit>> as fn() -> _,
-        ),
-        (
-            "FreeStoresZero",
-            s08_overflow_guard::<Frozen<FreeStoresZero>>,
-        ),
-        (
-            "UndoByDecrement",
-            s08_overflow_guard::<Frozen<UndoByDecrement>>,
-        ),
-    ] {
-        let cell = match r() {
-            Ok(_) => "passes".to_string(),
-            Err(f) => format!("CAUGHT ({})", f.message.lines().next().unwrap_or("")),
-        };
-        println!("| {name} | s08_overflow_guard: {cell} |");
-    }
+    row::<Frozen<FreeStoresZero>>("FreeStoresZero");
+    row::<Frozen<SkipFinalCas>>("SkipFinalCas");
+    row::<Frozen<IgnoreFrozenBit>>("IgnoreFrozenBit");
+    row::<Frozen<GuardClearsBit>>("GuardClearsBit");
+    row::<Frozen<SkipOverflowGuard>>("SkipOverflowGuard");
+    row::<Frozen<UndoByDecrement>>("UndoByDecrement");
+    row::<Frozen<FreezeStoresZero>>("FreezeStoresZero");
+    row::<Frozen<RelaxedFinal>>("RelaxedFinal (frozen)");
+    row::<ClassicRef<LoomWord, ClassicFetchAdd>>("ClassicFetchAdd");
+    row::<OptimisticRef<LoomWord, OptimisticSkipZeroCheck>>("OptimisticSkipZeroCheck");
+    row::<StickyRef<LoomWord, StickyIgnoresHelp>>("StickyIgnoresHelp");
+    row::<StickyRef<LoomWord, StickyUncheckedHelp>>("StickyUncheckedHelp");
+    row::<StickyRef<LoomWord, StickyClaimBySwap>>("StickyClaimBySwap");
+    row::<StickyRef<LoomWord, RelaxedFinal>>("RelaxedFinal (sticky)");
+    row::<LowBitRef<LoomWord, LowBitOddIncrement>>("LowBitOddIncrement");
+    row::<LowBitRef<LoomWord, SkipFinalCas>>("SkipFinalCas (lowbit)");
+    row::<LowBitRef<LoomWord, RelaxedFinal>>("RelaxedFinal (lowbit)");
+    row::<RcuRef<LoomWord, RcuRefNoFence>>("RcuRefNoFence");
+    row::<RcuRef<LoomWord, SkipFinalCas>>("SkipFinalCas (rcuref)");
+    row::<FileRef<LoomWord64, FileRefResetsGarbage>>("FileRefResetsGarbage");
+    row::<FileRef<LoomWord64, SkipFinalCas>>("SkipFinalCas (fileref)");
 }
