@@ -87,7 +87,7 @@ macro_rules! run_registry {
         /// reclaims, truncates, migrations and zero ranges, churn, failed
         /// `try_get`s, re-check mismatches, fast reads and fallbacks).
         ///
-        /// A scheme that fails one of them (rcuref: s04, s05; frozen-posted:
+        /// A scheme that fails one of them (rcuref: s03, s04, s05; frozen-posted:
         /// s01, s03, s05, s07, s10) is run and reported, but its outcome is
         /// not asserted here: rcuref's window is a few instructions wide
         /// (a run may or may not hit it), and frozen-posted's failures need a
