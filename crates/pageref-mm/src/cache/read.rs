@@ -83,6 +83,22 @@ pub(crate) trait ReadHook<R, E: Env> {
 pub(crate) struct NoHook;
 impl<R, E: Env> ReadHook<R, E> for NoHook {}
 
+/// The hook of the update paths' lookups (reclaim, migration, zero range):
+/// one try. A writer whose `try_get` fails (the page is frozen by another
+/// writer, or dead) or whose re-check fails gives up on that page instead of
+/// spinning: the kernel's reclaim and migration work on pages they isolated
+/// from the LRU, and never wait on a lookup. It also keeps a writer from
+/// spinning for ever on a dead page that a broken scheme left in a slot
+/// (rcuref's stale `DEAD` store, scenario 5): truncate removes such a page,
+/// the stress test's audit reports it.
+pub(crate) struct OneTry;
+impl<R, E: Env> ReadHook<R, E> for OneTry {
+    #[inline]
+    fn keep_going(&mut self) -> bool {
+        false
+    }
+}
+
 enum Fill {
     /// Inserted; the caller holds a reference to this page.
     Filled(u32),

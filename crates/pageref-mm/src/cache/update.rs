@@ -19,7 +19,7 @@ use core::sync::atomic::Ordering;
 
 use pageref::{AtomicWord, PageRef};
 
-use super::read::{NoHook, ReadHook, Window};
+use super::read::{NoHook, OneTry, ReadHook, Window};
 use super::{File, PageCache};
 use crate::env::{Bug, Env, Lock};
 use crate::{FileId, ReadStats};
@@ -84,7 +84,7 @@ impl<R: PageRef, E: Env> PageCache<R, E> {
         let Some(slot) = self.slot(file, index) else {
             return false;
         };
-        let Some(p) = self.lookup(slot, &mut ReadStats::default(), &mut NoHook) else {
+        let Some(p) = self.lookup(slot, &mut ReadStats::default(), &mut OneTry) else {
             return false;
         };
         let page = self.page(p);
@@ -175,7 +175,7 @@ impl<R: PageRef, E: Env> PageCache<R, E> {
         let Some(slot) = self.slot(file, index) else {
             return false;
         };
-        let Some(p) = self.lookup(slot, &mut ReadStats::default(), &mut NoHook) else {
+        let Some(p) = self.lookup(slot, &mut ReadStats::default(), &mut OneTry) else {
             return false;
         };
         let old = self.page(p);
