@@ -235,6 +235,40 @@ impl<R, E: Env, F: FnMut()> ReadHook<R, E> for Inject<'_, F> {
     }
 }
 
+/// A page that stays frozen in its slot (what a scheme that fails leaves
+/// when a worker panics mid-reclaim): a reader retries its `try_get`, then
+/// gives up once the checker's deadline has passed, with nothing read,
+/// instead of looping between `lookup` and a refill that loses the race to
+/// the occupied slot. Runs in well under a second; the 10 s bound only
+/// turns the hang it guards against into a failure.
+#[test]
+fn reader_on_a_stuck_page_gives_up_at_the_deadline() {
+    let c: std::sync::Arc<PageCache<FrozenRef>> = std::sync::Arc::new(PageCache::new(small()));
+    let mut st = ReadStats::default();
+    assert_eq!(c.pread(FileId(0), 0, &mut [0u8; 8], &mut st), 8);
+    // ORDERING: Relaxed; nothing else runs yet.
+    let v = c.slot(FileId(0), 0).unwrap().page.load(Ordering::Relaxed);
+    // The cache's reference only: freeze it and leave it frozen.
+    assert!(c.page(v - 1).count.freeze(1));
+    let (tx, rx) = std::sync::mpsc::channel();
+    let reader = std::sync::Arc::clone(&c);
+    std::thread::spawn(move || {
+        let shared = Shared::new(false);
+        let past = std::time::Instant::now();
+        let mut hook = Checker::new(&shared, 64, 1, 0, Some(past));
+        let mut st = ReadStats::default();
+        let n = reader.pread_with(FileId(0), 0, &mut [0u8; 8], &mut st, &mut hook);
+        let _ = tx.send((n, hook.gave_up, st));
+    });
+    let (n, gave_up, st) = rx
+        .recv_timeout(std::time::Duration::from_secs(10))
+        .expect("the reader never gave up on the frozen page");
+    assert_eq!((n, gave_up), (0, true), "{st:?}");
+    // It retried on the frozen page until the clock was read (every 256
+    // polls) and found the deadline past.
+    assert!(st.failed_gets >= 256, "{st:?}");
+}
+
 /// A reader loads the slot of (0, 0); before its `try_get`, the page is
 /// truncated (unpublished, the cache's reference put, freed). Returns
 /// what the allocator reported and the checker found; the read itself

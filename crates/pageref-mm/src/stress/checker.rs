@@ -133,6 +133,9 @@ pub(crate) struct Checker<'a> {
     widen_one_in: u32,
     deadline: Option<Instant>,
     polls: u32,
+    /// The deadline has passed (seen once, kept: the clock is read only
+    /// every 256 polls, and a read must not miss it between two reads).
+    expired: bool,
     pin: Option<Pin>,
     /// Words per zero-range chunk of the cache under test.
     chunk_words: usize,
@@ -155,6 +158,7 @@ impl<'a> Checker<'a> {
             widen_one_in,
             deadline,
             polls: 0,
+            expired: false,
             pin: None,
             chunk_words: stamp::chunk_words(page_size / 8),
             gave_up: false,
@@ -168,15 +172,21 @@ impl<'a> Checker<'a> {
     }
 
     /// Whether the run is over (stopped, or past its deadline; the clock is
-    /// read every 256 calls).
+    /// read every 256 calls, and once past, the answer stays yes). Not
+    /// sticky, a reader retrying on a page that stays frozen (a scheme that
+    /// fails, whose worker panicked mid-reclaim) could see every 256th
+    /// answer in `lookup` and the next in `get_page`, which refills, races
+    /// the occupied slot and looks up again: forever (the unit test
+    /// `reader_on_a_stuck_page_gives_up_at_the_deadline`).
     fn over(&mut self) -> bool {
-        if self.shared.stopped() {
+        if self.expired || self.shared.stopped() {
             return true;
         }
         self.polls = self.polls.wrapping_add(1);
         if self.polls.is_multiple_of(256) {
             if let Some(d) = self.deadline {
                 if Instant::now() >= d {
+                    self.expired = true;
                     return true;
                 }
             }
