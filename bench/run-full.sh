@@ -12,17 +12,19 @@
 # Profiles (every value can be overridden by its variable):
 #
 #   full    DURATION=1 WARMUP=0.2 RUNS=5, threads 1, 2, 4, ... up to the cores,
-#           CALLGRIND=auto. 2 cores: 114 points x 5 runs x 1.2 s = 684 s,
-#           about 11 min 24 s, plus about 1 min of callgrind.
-#   16core  DURATION=0.35 WARMUP=0.05 RUNS=3, THREADS=1,2,4,8,16, CALLGRIND=0.
-#           285 points x 3 runs x 0.40 s = 342 s, about 5 min 42 s on 16
+#           CALLGRIND=auto. 2 cores: 152 points x 5 runs x 1.2 s = 912 s,
+#           about 15 min 12 s, plus about 1 min of callgrind.
+#   16core  DURATION=0.25 WARMUP=0.05 RUNS=3, THREADS=1,2,4,8,16, CALLGRIND=0.
+#           380 points x 3 runs x 0.30 s = 342 s, about 5 min 42 s on 16
 #           cores: within the 7 minutes a 16-core machine lent for at most
 #           10 minutes a command allows, with room for start-up. (The
-#           measured time was 0.4 s until the arc-* workloads joined.)
+#           measured time was 0.4 s until the arc-* workloads joined, and
+#           0.35 s until pread-fast and churn-fast joined.)
 #
 # A point is one (workload, contestant, thread count); its runs keep the
 # min/median/max method of `pageref bench` in every profile. The counts above
-# are for the 9 schemes of the registry plus the floor, the running kernel's
+# are for the 9 schemes of the registry plus the floor on the 6 per-scheme
+# workloads (the floor skips churn and churn-fast), the running kernel's
 # 2 workloads, and std's and pageref's Arc on the 3 arc-* workloads; the
 # script prints its own estimate at the start (points x runs x (warm-up +
 # duration), from `pageref bench --dry-run`), before anything is measured.
@@ -73,7 +75,7 @@ case "$PROFILE" in
     full)
         : "${DURATION:=1}" "${WARMUP:=0.2}" "${RUNS:=5}" "${THREADS:=}" "${CALLGRIND:=auto}" ;;
     16core)
-        : "${DURATION:=0.35}" "${WARMUP:=0.05}" "${RUNS:=3}" "${THREADS:=1,2,4,8,16}" "${CALLGRIND:=0}" ;;
+        : "${DURATION:=0.25}" "${WARMUP:=0.05}" "${RUNS:=3}" "${THREADS:=1,2,4,8,16}" "${CALLGRIND:=0}" ;;
     *) die "PROFILE=$PROFILE: unknown profile (known: full, 16core)" ;;
 esac
 case "$CALLGRIND" in
@@ -93,7 +95,7 @@ for v in THREADS RUNS WARMUP DURATION; do
     # Only what differs from the profile's defaults was given by hand.
     case "$PROFILE:$v:${!v}" in
         full:DURATION:1|full:WARMUP:0.2|full:RUNS:5|full:THREADS:) ;;
-        16core:DURATION:0.35|16core:WARMUP:0.05|16core:RUNS:3|16core:THREADS:1,2,4,8,16) ;;
+        16core:DURATION:0.25|16core:WARMUP:0.05|16core:RUNS:3|16core:THREADS:1,2,4,8,16) ;;
         *) run_by="$v=${!v} $run_by" ;;
     esac
 done

@@ -76,7 +76,7 @@ enum Cmd {
 /// Options of `pageref bench`.
 #[derive(Debug, Args, Clone)]
 pub struct BenchArgs {
-    /// Workloads, comma-separated, or `all`. [default: getput,pread]
+    /// Workloads, comma-separated, or `all`. [default: getput,pread,pread-fast,spread]
     #[arg(long, visible_alias = "workload", value_name = "LIST")]
     pub(crate) workloads: Option<String>,
     /// Schemes, comma-separated, or `all`. [default: every scheme except the
@@ -147,6 +147,11 @@ pub struct StressArgs {
     /// Seed of the workers' random choices. [default: the model's own]
     #[arg(long)]
     seed: Option<u64>,
+    /// The readers' path: `fast` (pread_fast, no reference, falling back to
+    /// the refcounted read), `refcounted` (pread), or `both` (each read picks
+    /// one). Migration and zero range run in every case.
+    #[arg(long, default_value = "both", value_name = "fast|both|refcounted")]
+    read_path: String,
     /// Allow the floor, which is not a refcount: its get cannot fail, so the
     /// stress test must report violations (a check of the checker).
     #[arg(long, hide = true)]
@@ -227,8 +232,14 @@ pub fn stress(a: &StressArgs) -> Result<i32, UsageError> {
         return usage("--threads must be at least 1");
     }
     let duration = seconds("seconds", &a.seconds)?;
-    let (line, violations) =
-        pagecache::stress(info.name, a.threads, duration, a.seed).expect("scheme was validated");
+    let read_path = pageref_mm::stress::ReadPath::from_name(&a.read_path).ok_or_else(|| {
+        UsageError(format!(
+            "--read-path: unknown {:?} (known: fast, both, refcounted)",
+            a.read_path
+        ))
+    })?;
+    let (line, violations) = pagecache::stress(info.name, a.threads, duration, a.seed, read_path)
+        .expect("scheme was validated");
     println!("{line}");
     Ok(if violations > 0 { EXIT_BUG } else { 0 })
 }

@@ -33,10 +33,12 @@ pub const BATCH: u64 = 32;
 pub struct Padded<T>(pub T);
 
 /// What a workload counted besides its operations. Every field except
-/// `retries`, `misses` and `expected_failures` is a bug when non-zero.
+/// `retries`, `misses`, `expected_failures`, `fast_reads` and `fallbacks`
+/// is a bug when non-zero.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct Tally {
-    /// Gets that failed where no get can fail (getput, pread, spread): a bug.
+    /// Gets that failed where no get can fail (getput, pread, pread-fast,
+    /// spread): a bug.
     pub failed_gets: u64,
     /// Puts that reported reaching zero while the owner still held its
     /// reference: a bug.
@@ -52,6 +54,12 @@ pub struct Tally {
     pub retries: u64,
     /// Page-cache misses (churn refills).
     pub misses: u64,
+    /// Reads `pread_fast` completed without a reference (pread-fast,
+    /// churn-fast).
+    pub fast_reads: u64,
+    /// Reads `pread_fast` handed to the refcounted read (a writer was
+    /// active, or the page was missing).
+    pub fallbacks: u64,
 }
 
 impl Tally {
@@ -64,6 +72,8 @@ impl Tally {
         self.expected_failures += other.expected_failures;
         self.retries += other.retries;
         self.misses += other.misses;
+        self.fast_reads += other.fast_reads;
+        self.fallbacks += other.fallbacks;
     }
 
     /// The number of anomalies that are bugs.

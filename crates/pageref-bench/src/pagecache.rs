@@ -1,6 +1,8 @@
 //! Workloads on the page-cache model of `pageref-mm`: the series' `pread`
-//! benchmark with each scheme as the page refcount, its no-sharing control,
-//! and a churn mix with reclaim and truncation. Also the `stress` command.
+//! benchmark with each scheme as the page refcount, the same read through
+//! `pread_fast` (no reference), its no-sharing control, and a churn mix
+//! with reclaim and truncation (readers on either path). Also the `stress`
+//! command.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -42,8 +44,12 @@ fn local(offset: u64, tid: usize) -> ModelLocal {
     }
 }
 
-fn read<R: PageRef>(cache: &PageCache<R>, l: &mut ModelLocal, offset: u64) {
-    let n = cache.pread(FileId(0), offset, &mut l.buf, &mut l.stats);
+fn read<R: PageRef>(cache: &PageCache<R>, l: &mut ModelLocal, offset: u64, fast: bool) {
+    let n = if fast {
+        cache.pread_fast(FileId(0), offset, &mut l.buf, &mut l.stats)
+    } else {
+        cache.pread(FileId(0), offset, &mut l.buf, &mut l.stats)
+    };
     if n != READ_SIZE {
         l.short += 1;
     }
@@ -56,6 +62,8 @@ fn tally_reads(l: &ModelLocal, t: &mut Tally) {
     t.short_reads += l.short;
     t.retries += l.stats.retries;
     t.misses += l.stats.misses;
+    t.fast_reads += l.stats.fast;
+    t.fallbacks += l.stats.fallbacks;
 }
 
 fn model_bugs<R: PageRef>(cache: &PageCache<R>, t: &mut Tally) {
@@ -69,19 +77,33 @@ fn model_bugs<R: PageRef>(cache: &PageCache<R>, t: &mut Tally) {
 /// * `pread` ([`Pread::new`]): all threads at offset 0 of the same file,
 ///   one shared page (the series' benchmark);
 /// * `spread` ([`Pread::per_thread`]): thread `t` on its own page (index
-///   `t * SPREAD_STRIDE`): the same path with no sharing, the control.
+///   `t * SPREAD_STRIDE`): the same path with no sharing, the control;
+/// * `pread-fast` ([`Pread::fast`]): as `pread`, through
+///   `PageCache::pread_fast`, which copies under the file's delete
+///   seqcount and takes no reference (nothing writes, so it never falls
+///   back here).
 ///
 /// Nothing freezes the pages, so a failed get is a bug.
 pub struct Pread<R: PageRef> {
     cache: PageCache<R>,
     /// Bytes between two threads' offsets: 0 = one shared page.
     stride: u64,
+    /// Read through `pread_fast`.
+    fast: bool,
 }
 
 impl<R: PageRef> Pread<R> {
     /// `pread`: a one-page file, already cached, shared by every thread.
     pub fn new() -> Self {
         Self::with_pages(1, 0)
+    }
+
+    /// `pread-fast`: as [`Pread::new`], through `pread_fast`.
+    pub fn fast() -> Self {
+        Pread {
+            fast: true,
+            ..Self::new()
+        }
     }
 
     /// `spread`: a file with a cached page for each of `threads` threads,
@@ -101,10 +123,14 @@ impl<R: PageRef> Pread<R> {
         // in order, so index i lands on arena page i.
         let mut l = local(0, 0);
         for i in 0..pages {
-            read(&cache, &mut l, (i * PAGE_SIZE) as u64);
+            read(&cache, &mut l, (i * PAGE_SIZE) as u64, false);
         }
         assert_eq!(l.short, 0, "the model could not fill its pages");
-        Pread { cache, stride }
+        Pread {
+            cache,
+            stride,
+            fast: false,
+        }
     }
 }
 
@@ -121,7 +147,7 @@ impl<R: PageRef> Workload for Pread<R> {
     }
     #[inline]
     fn step(&self, l: &mut ModelLocal) {
-        read(&self.cache, l, l.offset);
+        read(&self.cache, l, l.offset, self.fast);
     }
     fn finish(&self, l: ModelLocal, t: &mut Tally) {
         // A failed get on a page nobody freezes is a bug here.
@@ -138,8 +164,12 @@ impl<R: PageRef> Workload for Pread<R> {
 /// free) and truncates (unpublish, put) pages in turn; readers refill what
 /// is missing. Failed gets and retries are legal here and reported; short
 /// reads and the model's double-free / bad-page reports are bugs.
+/// `churn-fast` ([`Churn::fast`]): the readers on `pread_fast`; its
+/// fallbacks (a page missing or a writer active) are reported.
 pub struct Churn<R: PageRef> {
     cache: PageCache<R>,
+    /// Read through `pread_fast`.
+    fast: bool,
 }
 
 impl<R: PageRef> Churn<R> {
@@ -152,6 +182,15 @@ impl<R: PageRef> Churn<R> {
                 arena_pages: CHURN_PAGES * 4,
                 page_size: PAGE_SIZE,
             }),
+            fast: false,
+        }
+    }
+
+    /// `churn-fast`: as [`Churn::new`], the readers on `pread_fast`.
+    pub fn fast() -> Self {
+        Churn {
+            fast: true,
+            ..Self::new()
         }
     }
 }
@@ -175,7 +214,7 @@ impl<R: PageRef> Workload for Churn<R> {
         l.rng ^= l.rng >> 7;
         l.rng ^= l.rng << 17;
         let index = (l.rng % CHURN_PAGES as u64) as usize;
-        read(&self.cache, l, (index * PAGE_SIZE) as u64);
+        read(&self.cache, l, (index * PAGE_SIZE) as u64, self.fast);
     }
     fn finish(&self, l: ModelLocal, t: &mut Tally) {
         // Pages are frozen under the readers: failed gets are legal.
@@ -207,31 +246,35 @@ struct Stress {
     threads: usize,
     duration: Duration,
     seed: Option<u64>,
+    read_path: pageref_mm::stress::ReadPath,
 }
 
 impl SchemeVisitor for Stress {
     type Output = (String, u64);
-    fn visit<R: PageRef + 'static>(self, _info: &'static SchemeInfo) -> (String, u64) {
+    fn visit<R: PageRef + 'static>(self, info: &'static SchemeInfo) -> (String, u64) {
         let defaults = pageref_mm::stress::StressConfig::default();
         let cfg = pageref_mm::stress::StressConfig {
             threads: self.threads,
             duration: self.duration,
             seed: self.seed.unwrap_or(defaults.seed),
+            read_path: self.read_path,
             ..defaults
         };
-        let report = pageref_mm::stress::run::<R>(&cfg);
+        let mut report = pageref_mm::stress::run::<R>(&cfg);
+        report.scheme = info.name.to_string();
         (report.to_string(), report.violations())
     }
 }
 
-/// Runs the page-cache stress test with the scheme named `scheme`: its
-/// one-line summary and the number of violations. `seed: None` takes the
-/// model's default seed.
+/// Runs the page-cache stress test with the scheme named `scheme` and the
+/// readers on `read_path`: its one-line summary and the number of
+/// violations. `seed: None` takes the model's default seed.
 pub fn stress(
     scheme: &str,
     threads: usize,
     duration: Duration,
     seed: Option<u64>,
+    read_path: pageref_mm::stress::ReadPath,
 ) -> Option<(String, u64)> {
     with_scheme(
         scheme,
@@ -239,6 +282,7 @@ pub fn stress(
             threads,
             duration,
             seed,
+            read_path,
         },
     )
 }
@@ -262,5 +306,16 @@ mod tests {
         let s = run_iterations(&Churn::<pageref::FrozenRef>::new(), 200, &c);
         assert_eq!(s.tally.bugs(), 0, "{:?}", s.tally);
         assert!(s.tally.misses > 0, "a fresh churn file starts empty");
+        let s = run_iterations(&Pread::<pageref::FrozenRef>::fast(), 200, &c);
+        assert_eq!(s.tally.bugs(), 0, "{:?}", s.tally);
+        assert_eq!(
+            (s.tally.fast_reads, s.tally.fallbacks),
+            (200, 0),
+            "{:?}",
+            s.tally
+        );
+        let s = run_iterations(&Churn::<pageref::FrozenRef>::fast(), 200, &c);
+        assert_eq!(s.tally.bugs(), 0, "{:?}", s.tally);
+        assert!(s.tally.fallbacks > 0, "a fresh churn file starts empty");
     }
 }

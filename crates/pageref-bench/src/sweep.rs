@@ -39,8 +39,10 @@ impl SchemeVisitor for MeasureScheme<'_> {
         match self.kind {
             Kind::GetPut => run(&GetPut::<R>::new(self.critical, self.parallel), t, p, c),
             Kind::Pread => run(&pagecache::Pread::<R>::new(), t, p, c),
+            Kind::PreadFast => run(&pagecache::Pread::<R>::fast(), t, p, c),
             Kind::Spread => run(&pagecache::Pread::<R>::per_thread(t), t, p, c),
             Kind::Churn => run(&pagecache::Churn::<R>::new(), t, p, c),
+            Kind::ChurnFast => run(&pagecache::Churn::<R>::fast(), t, p, c),
             Kind::KernelPread | Kind::KernelPreadOwn => {
                 unreachable!("kernel workloads are scheme-independent")
             }

@@ -30,10 +30,14 @@ pub enum Kind {
     GetPut,
     /// The series' benchmark on the page-cache model: 64 bytes at offset 0 of one shared file.
     Pread,
+    /// As `Pread`, through `pread_fast`: no reference, validated by the seqcount.
+    PreadFast,
     /// Each thread reads its own page (no sharing: the control).
     Spread,
     /// Readers plus a reclaimer/truncator that freeze, evict and refill.
     Churn,
+    /// As `Churn`, the readers on `pread_fast` (reports the fallback rate).
+    ChurnFast,
     /// `pread(fd, buf, 64, 0)` on one tmpfs file shared by all threads (the running kernel).
     KernelPread,
     /// As `KernelPread`, one file per thread (the no-sharing control).
@@ -80,11 +84,13 @@ pub struct WorkloadInfo {
 
 impl Kind {
     /// Every workload, in report order.
-    pub const ALL: [Kind; 9] = [
+    pub const ALL: [Kind; 11] = [
         Kind::GetPut,
         Kind::Pread,
+        Kind::PreadFast,
         Kind::Spread,
         Kind::Churn,
+        Kind::ChurnFast,
         Kind::KernelPread,
         Kind::KernelPreadOwn,
         Kind::ArcUpgrade,
@@ -111,18 +117,34 @@ impl Kind {
                 freezes: false,
                 default: true,
             },
+            Kind::PreadFast => &WorkloadInfo {
+                name: "pread-fast",
+                about: "page-cache model: as pread, through pread_fast (no reference: seqcount-validated copy, refcounted fallback)",
+                title: "page-cache model, one shared page, no reference",
+                field: Field::Schemes,
+                freezes: false,
+                default: true,
+            },
             Kind::Spread => &WorkloadInfo {
                 name: "spread",
                 about: "page-cache model: each thread reads its own page (no sharing: the control)",
                 title: "page-cache model, one page per thread",
                 field: Field::Schemes,
                 freezes: false,
-                default: false,
+                default: true,
             },
             Kind::Churn => &WorkloadInfo {
                 name: "churn",
                 about: "page-cache model: readers, plus one unmeasured reclaimer/truncator thread that freezes, evicts and refills",
                 title: "page-cache model with reclaim/truncate",
+                field: Field::Schemes,
+                freezes: true,
+                default: false,
+            },
+            Kind::ChurnFast => &WorkloadInfo {
+                name: "churn-fast",
+                about: "page-cache model: churn with the readers on pread_fast (the notes give the fallback rate)",
+                title: "reclaim/truncate, readers on pread_fast",
                 field: Field::Schemes,
                 freezes: true,
                 default: false,
@@ -224,7 +246,13 @@ mod tests {
             assert_eq!(Kind::parse(k.name()), Some(k));
         }
         assert_eq!(Kind::parse("getputs"), None);
-        assert_eq!(Kind::defaults(), vec![Kind::GetPut, Kind::Pread]);
+        // The default run: the refcount alone, then the page-cache read
+        // three ways side by side (one shared page through the refcount,
+        // the same page with no reference, one page per thread).
+        assert_eq!(
+            Kind::defaults(),
+            vec![Kind::GetPut, Kind::Pread, Kind::PreadFast, Kind::Spread]
+        );
     }
 
     /// Every entry is complete, and no two workloads share a name.

@@ -70,6 +70,7 @@ fn bad_input_is_one_line_and_exit_2() {
         (&["stress", "--scheme", "floor"], "not a refcount"),
         (&["stress", "--threads", "0"], "at least 1"),
         (&["stress", "--seconds", "0"], "more than 0"),
+        (&["stress", "--read-path", "slow"], "unknown \"slow\""),
     ];
     for (args, needle) in cases {
         let out = pageref(args);
@@ -129,12 +130,12 @@ fn tiny_sweep_writes_every_format() {
         text(&out.stderr)
     );
 
-    // Expected rows: every scheme on getput, pread and spread; the correct
-    // ones on churn; the kernel pair once each; std and pageref on the three
-    // arc workloads; times 2 thread counts.
+    // Expected rows: every scheme on getput, pread, pread-fast and spread;
+    // the correct ones on churn and churn-fast; the kernel pair once each;
+    // std and pageref on the three arc workloads; times 2 thread counts.
     let all = SCHEMES.len();
     let correct = SCHEMES.iter().filter(|s| s.correct).count();
-    let expected = (3 * all + correct + 2 + 3 * 2) * 2;
+    let expected = (4 * all + 2 * correct + 2 + 3 * 2) * 2;
 
     let j: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).expect("well-formed JSON");
@@ -167,6 +168,14 @@ fn tiny_sweep_writes_every_format() {
         .find(|r| r["workload"] == "kernel-pread-own" && r["threads"] == 2)
         .unwrap();
     assert!(own2["vs_shared"].as_f64().is_some());
+    // churn-fast counts its fast reads and fallbacks (a fresh file starts
+    // empty: its first reads fall back); pread-fast never falls back.
+    for r in rows.iter().filter(|r| r["workload"] == "churn-fast") {
+        assert!(r["fallbacks"].as_u64().unwrap() > 0, "{r}");
+    }
+    for r in rows.iter().filter(|r| r["workload"] == "pread-fast") {
+        assert_eq!(r["fallbacks"], 0, "{r}");
+    }
 
     let c = std::fs::read_to_string(&csv).unwrap();
     let lines: Vec<&str> = c.lines().collect();
@@ -178,6 +187,7 @@ fn tiny_sweep_writes_every_format() {
     for sc in SCHEMES {
         assert!(s.contains(sc.name), "plot lacks {}", sc.name);
     }
+    assert!(s.contains("frozen: pread, pread-fast, spread"));
 
     let m = std::fs::read_to_string(&md).unwrap();
     assert!(m.contains("## Machine") && m.contains("## Targets\n"));
@@ -187,8 +197,10 @@ fn tiny_sweep_writes_every_format() {
     for k in [
         "== getput ==",
         "== pread ==",
+        "== pread-fast ==",
         "== spread ==",
         "== churn ==",
+        "== churn-fast ==",
         "== arc-upgrade ==",
         "== arc-clone ==",
         "== arc-churn ==",
@@ -197,6 +209,7 @@ fn tiny_sweep_writes_every_format() {
     }
     assert!(stdout.contains("own / shared"));
     assert!(stdout.contains("floor (NOT a refcount)"));
+    assert!(stdout.contains("fast-read fallbacks"));
     // The kernel files were removed.
     let left: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
@@ -207,8 +220,9 @@ fn tiny_sweep_writes_every_format() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-/// The default run's shape, shortened: workloads getput and pread, the
-/// default schemes, and the targets section.
+/// The default run's shape, shortened: workloads getput, pread, pread-fast
+/// and spread (the read three ways side by side), the default schemes, and
+/// the targets section with the fast read's targets.
 #[test]
 fn default_sweep_shape() {
     let out = pageref(&[
@@ -223,8 +237,11 @@ fn default_sweep_shape() {
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let s = text(&out.stdout);
-    assert!(s.contains("== getput ==") && s.contains("== pread =="));
-    assert!(!s.contains("== spread =="));
+    for w in ["getput", "pread", "pread-fast", "spread"] {
+        assert!(s.contains(&format!("== {w} ==")), "{w}");
+    }
+    assert!(!s.contains("== churn =="));
+    assert!(s.contains("pread-fast: frozen >= 0.8x spread"), "{s}");
     for sc in SCHEMES.iter().filter(|s| s.default) {
         assert!(s.contains(sc.name), "{}", sc.name);
     }
@@ -258,19 +275,24 @@ fn iterations_mode() {
 /// `stress` with a correct scheme prints one summary line and exits 0.
 #[test]
 fn stress_correct_scheme_passes() {
-    let out = pageref(&[
-        "stress",
-        "--scheme",
-        "frozen",
-        "--threads",
-        "2",
-        "--seconds",
-        "0.3",
-    ]);
-    let s = text(&out.stdout);
-    assert_eq!(out.status.code(), Some(0), "{s}{}", text(&out.stderr));
-    assert_eq!(s.trim_end().lines().count(), 1);
-    assert!(s.contains("violations=0"), "{s}");
+    for path in ["fast", "both", "refcounted"] {
+        let out = pageref(&[
+            "stress",
+            "--scheme",
+            "frozen",
+            "--read-path",
+            path,
+            "--threads",
+            "2",
+            "--seconds",
+            "0.3",
+        ]);
+        let s = text(&out.stdout);
+        assert_eq!(out.status.code(), Some(0), "{s}{}", text(&out.stderr));
+        assert_eq!(s.trim_end().lines().count(), 1);
+        assert!(s.contains("violations=0"), "{s}");
+        assert!(s.contains(&format!("read_path={path}")), "{s}");
+    }
 }
 
 /// Checks of the checkers through the command line: the floor is not a
@@ -375,9 +397,9 @@ fn dry_run_prints_the_plan() {
         );
     }
     let n = SCHEMES.iter().filter(|s| s.default).count();
-    // getput and pread, every default scheme, 2 thread counts, 2 runs, of
-    // 0.1 s warm-up + 0.3 s measured each (the defaults).
-    let runs = 2 * n * 2 * 2;
+    // getput, pread, pread-fast and spread, every default scheme, 2 thread
+    // counts, 2 runs, of 0.1 s warm-up + 0.3 s measured each (the defaults).
+    let runs = 4 * n * 2 * 2;
     let want = format!(
         "estimate: {runs} runs x 0.40 s = {:.0} s",
         runs as f64 * 0.4

@@ -1,12 +1,14 @@
 //! The synchronisation primitives under the page cache, made pluggable so
-//! that a randomized scheduler (shuttle) can drive the same code.
+//! that model checkers drive the same code.
 //!
 //! [`PageCache`](crate::PageCache) is generic over an [`Env`] that supplies
-//! its 32- and 64-bit atomics and its lock. [`StdEnv`] (the default) uses
-//! `core`'s atomics and `std::sync::Mutex`; the crate's shuttle test plugs in
-//! shuttle's, so that every atomic access of the model (slots, page
-//! metadata, page data words, and the refcount itself through
-//! [`pageref::AtomicWord`], of either width) is a scheduling point of the checker.
+//! its 32- and 64-bit atomics (with their fence) and its lock. [`StdEnv`]
+//! (the default) uses `core`'s atomics and `std::sync::Mutex`; the crate's
+//! tests plug in shuttle's (a randomized scheduler, sequentially consistent)
+//! and loom's (an exhaustive checker of the C11 memory model), so that every
+//! atomic access of the model (slots, seqcounts, page metadata, page data
+//! words, and the refcount itself through [`pageref::AtomicWord`]) is a
+//! point where the checker may switch threads or return an older value.
 
 use core::ops::DerefMut;
 use core::sync::atomic::{AtomicU32, AtomicU64};
@@ -15,7 +17,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use pageref::AtomicWord;
 
 /// A mutual-exclusion lock (the kernel's `xa_lock` and `zone->lock`). Only
-/// the update paths take it; the read path never does.
+/// the update paths take it; the read paths never do.
 pub trait Lock<T: Send>: Send + Sync {
     /// The guard; the lock is held while it lives.
     type Guard<'a>: DerefMut<Target = T>
@@ -44,7 +46,8 @@ impl<T: Send> Lock<T> for Mutex<T> {
 
 /// The primitives a [`PageCache`](crate::PageCache) is built from.
 pub trait Env: Send + Sync + 'static {
-    /// 32-bit atomics: slots, page generation/state/version words. The
+    /// 32-bit atomics: slots, seqcounts, page generation/state/version
+    /// words; its [`AtomicWord::fence`] is the fence of the seqcount. The
     /// refcount scheme `R` brings its own word (pick `R` over the same
     /// atomics, e.g. `FrozenRef<shuttle::sync::atomic::AtomicU32>`).
     type U32: AtomicWord<Value = u32>;
@@ -52,14 +55,17 @@ pub trait Env: Send + Sync + 'static {
     type U64: AtomicWord<Value = u64>;
     /// The lock of the update paths.
     type Lock<T: Send>: Lock<T>;
-    /// Whether the speculative lookup re-checks the slot after its
-    /// `try_get` (`xas_reload`). Only [`mutants::NoRecheck`](crate::mutants::NoRecheck)
-    /// turns it off, to show the stress checks catch the resulting
-    /// use-after-free.
-    #[doc(hidden)]
-    const LOOKUP_RECHECK: bool = true;
     /// Called in retry loops of the read path (`cpu_relax`).
     fn relax();
+    /// Whether the planted bug `bug` is on. Only [`mutants::Planted`]
+    /// turns one on, to show that a checker catches it; everywhere else
+    /// this is `false` and the branch compiles away.
+    #[doc(hidden)]
+    #[inline(always)]
+    fn planted(bug: Bug) -> bool {
+        let _ = bug;
+        false
+    }
 }
 
 /// The real primitives: `core` atomics and `std::sync::Mutex`.
@@ -74,4 +80,74 @@ impl Env for StdEnv {
     fn relax() {
         core::hint::spin_loop()
     }
+}
+
+/// The page cache's planted bugs (refcount bugs are planted through
+/// `pageref::policy::mutants` instead). Each is one `E::planted(Bug::X)`
+/// line in the cache (grep `planted(`), and each is caught by a test named
+/// after it (see `docs/verification.md`).
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Bug {
+    /// The speculative lookup does not re-check the slot after its
+    /// `try_get` (no `xas_reload`).
+    LookupNoRecheck = 1,
+    /// Migration replaces the slot and frees the old page without bumping
+    /// the delete seqcount (Hugh Dickins' case).
+    MigrateNoBump,
+    /// Zero range zeroes a cached page in place without bumping the delete
+    /// seqcount (Dave Chinner's case).
+    ZeroRangeNoBump,
+    /// `pread_fast` returns its copy without re-checking the seqcount.
+    FastNoRecheck,
+    /// `pread_fast` re-reads the seqcount without the Acquire fence.
+    FastNoFence,
+    /// `pread_fast` re-reads the seqcount before copying, not after.
+    FastRecheckBeforeCopy,
+    /// `pread_fast` waits while the seqcount is odd instead of giving up.
+    FastWaitsOnOdd,
+    /// A writer moves the seqcount from even to even (one `+2` at the end
+    /// of its section), never making it odd.
+    WriterEvenToEven,
+    /// A writer's odd store is not followed by the Release fence.
+    WriterNoFence,
+    /// A fill publishes its page with a Relaxed slot store, not Release.
+    PublishRelaxed,
+    /// The allocator hands out a page without its Release fence, so the
+    /// new owner's writes do not carry what happened before the page's free.
+    AllocNoFence,
+}
+
+#[doc(hidden)]
+pub mod mutants {
+    //! Environments with one planted bug of the page cache, for the tests.
+
+    use core::marker::PhantomData;
+
+    use super::{Bug, Env, StdEnv};
+
+    /// `E` with the planted bug whose discriminant is `BUG` (a
+    /// [`Bug`] `as u8`).
+    #[derive(Debug, Clone, Copy, Default)]
+    pub struct Planted<E, const BUG: u8>(PhantomData<E>);
+
+    impl<E: Env, const BUG: u8> Env for Planted<E, BUG> {
+        type U32 = E::U32;
+        type U64 = E::U64;
+        type Lock<T: Send> = E::Lock<T>;
+        #[inline]
+        fn relax() {
+            E::relax()
+        }
+        #[inline(always)]
+        fn planted(bug: Bug) -> bool {
+            bug as u8 == BUG
+        }
+    }
+
+    /// [`StdEnv`] with a lookup that does not re-check the slot after its
+    /// `try_get` (no `xas_reload`): a reader may keep a spurious reference
+    /// to a page that was freed and reused, and copy another file's data.
+    pub type NoRecheck = Planted<StdEnv, { Bug::LookupNoRecheck as u8 }>;
 }

@@ -13,7 +13,7 @@ pub fn csv(report: &Report) -> String {
     let mut out = String::from(
         "workload,scheme,correct_refcount,threads,known_failures,runs,mops_min,mops_median,mops_max,ns_per_op,\
          vs_classic,vs_floor,vs_shared,vs_std,of_linear,failed_gets,bad_puts,short_reads,bad_frees,\
-         expected_failures,retries,misses,critical,parallel,duration_ms,cpu,cores,kernel,profile,\
+         expected_failures,retries,misses,fast_reads,fallbacks,critical,parallel,duration_ms,cpu,cores,kernel,profile,\
          debug_assertions,rustc,date\n",
     );
     let q = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
@@ -23,7 +23,7 @@ pub fn csv(report: &Report) -> String {
         let t = &r.tally;
         let _ = writeln!(
             out,
-            "{},{},{},{},{},{},{:.4},{:.4},{:.4},{:.3},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+            "{},{},{},{},{},{},{:.4},{:.4},{:.4},{:.3},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
             r.workload,
             r.scheme,
             r.correct_refcount,
@@ -46,6 +46,8 @@ pub fn csv(report: &Report) -> String {
             t.expected_failures,
             t.retries,
             t.misses,
+            t.fast_reads,
+            t.fallbacks,
             report.config.critical,
             report.config.parallel,
             report.config.duration_ms,
@@ -101,7 +103,7 @@ pub fn markdown(report: &Report) -> String {
     let _ = writeln!(out, "```sh\n{}\n```\n", c.command);
     let _ = writeln!(
         out,
-        "Threads {:?}, pinned to distinct cores and started together on a barrier; {} ms warm-up, then {} ms measured per run; {} runs per point (median reported, min .. max beside it); schemes interleaved at each thread count so that drift hits all of them equally. Delay knobs: --critical {} --parallel {} spin steps. Event counts in the notes column (failed gets, retries, misses) cover whole runs, warm-up included.\n",
+        "Threads {:?}, pinned to distinct cores and started together on a barrier; {} ms warm-up, then {} ms measured per run; {} runs per point (median reported, min .. max beside it); schemes interleaved at each thread count so that drift hits all of them equally. Delay knobs: --critical {} --parallel {} spin steps. Event counts in the notes column (failed gets, retries, misses, fast-read fallbacks) cover whole runs, warm-up included.\n",
         c.threads, c.warmup_ms, c.duration_ms, c.runs, c.critical, c.parallel
     );
     let _ = writeln!(out, "Schemes:\n\n{}", legend(report));

@@ -16,7 +16,9 @@ pub mod text;
 
 pub use formats::{csv, json, markdown};
 pub use svg::svg;
-pub use targets::{arc_verdicts, caveats, verdict_lines, verdicts, Verdict, TARGETS};
+pub use targets::{
+    arc_verdicts, caveats, fast_read_verdicts, verdict_lines, verdicts, Verdict, TARGETS,
+};
 pub use text::{legend, summary, tables};
 
 use crate::harness::Tally;
@@ -231,6 +233,23 @@ pub(crate) mod fixtures {
         r.config
             .workloads
             .extend(["arc-upgrade".into(), "arc-clone".into()]);
+        r
+    }
+
+    /// [`sample`] with frozen's page-cache read three ways at 1 and 2
+    /// threads: `pread` 40 -> 20 Mops/s (it collapses), `pread-fast` 44 ->
+    /// 50, `spread` 40 -> 40.
+    pub(crate) fn with_fast_read() -> Report {
+        let mut r = sample();
+        for (t, pread, fast, spread) in [(1, 40.0, 44.0, 40.0), (2, 20.0, 50.0, 40.0)] {
+            r.rows.push(row(Kind::Pread, "frozen", t, pread));
+            r.rows.push(row(Kind::PreadFast, "frozen", t, fast));
+            r.rows.push(row(Kind::Spread, "frozen", t, spread));
+        }
+        fill_ratios(&mut r.rows);
+        r.config
+            .workloads
+            .extend(["pread".into(), "pread-fast".into(), "spread".into()]);
         r
     }
 

@@ -1,5 +1,7 @@
 //! The SVG plot (plotters, no bitmap backend): one panel per workload,
-//! Mops/s against threads, one line per contestant.
+//! Mops/s against threads, one line per contestant; then frozen's
+//! page-cache read three ways side by side (`pread`, `pread-fast`,
+//! `spread`) and the running kernel's pair.
 
 use plotters::prelude::*;
 use plotters::style::RGBColor;
@@ -13,7 +15,8 @@ struct Series<'a> {
     /// The legend text: the name, and its marks on a second line
     /// ("(fails s04, s05)", "(NOT a refcount)"), if any.
     label: (String, Option<String>),
-    /// What picks the colour: the scheme's name, or the kernel series'.
+    /// What picks the colour: the scheme's name, or the workload's (the
+    /// kernel pair, the read three ways).
     key: &'a str,
     /// Dashed: not a refcount (the floor).
     dashed: bool,
@@ -37,7 +40,8 @@ fn rows_of<'a>(report: &'a Report, k: Kind, scheme: Option<&str>) -> Vec<&'a Row
     rows
 }
 
-/// The panels in report order: one per workload, the kernel pair in one.
+/// The panels in report order: one per workload; after the per-scheme
+/// ones, frozen's read three ways; the kernel pair in one.
 fn panels(report: &Report) -> Vec<Panel<'_>> {
     let mut panels = Vec::new();
     for k in Kind::ALL {
@@ -47,6 +51,7 @@ fn panels(report: &Report) -> Vec<Panel<'_>> {
             Field::Arc => crate::arc::CONTESTANTS.iter().map(|a| a.name).collect(),
             Field::Kernel => {
                 if k == Kind::KernelPread {
+                    panels.extend(read_panel(report));
                     panels.extend(kernel_panel(report));
                 }
                 continue;
@@ -78,6 +83,31 @@ fn panels(report: &Report) -> Vec<Panel<'_>> {
         }
     }
     panels
+}
+
+/// Frozen's page-cache read three ways, side by side: through the refcount
+/// on one shared page (`pread`), on the same page with no reference
+/// (`pread-fast`), and through the refcount with no sharing (`spread`).
+/// Only when at least two of them ran.
+fn read_panel(report: &Report) -> Option<Panel<'_>> {
+    let series: Vec<Series> = [
+        (Kind::Pread, "(one shared page)"),
+        (Kind::PreadFast, "(same page, no reference)"),
+        (Kind::Spread, "(one page per thread)"),
+    ]
+    .into_iter()
+    .map(|(k, what)| Series {
+        label: (k.name().to_string(), Some(what.to_string())),
+        key: k.name(),
+        dashed: false,
+        rows: rows_of(report, k, Some("frozen")),
+    })
+    .filter(|s| !s.rows.is_empty())
+    .collect();
+    (series.len() > 1).then(|| Panel {
+        title: "frozen: pread, pread-fast, spread".to_string(),
+        series,
+    })
 }
 
 /// The running kernel's panel: the shared file and one file per thread.
@@ -263,6 +293,12 @@ fn series_color(key: &str) -> RGBColor {
         "pageref" => RGBColor(31, 119, 180),
         "kernel-pread" => RGBColor(214, 39, 40),
         "kernel-pread-own" => RGBColor(44, 160, 44),
+        // Frozen's read three ways (one panel): the shared page in
+        // upstream's red, no reference in the frozen bit's blue, one page
+        // per thread in the no-sharing green of the kernel pair.
+        "pread" => RGBColor(214, 39, 40),
+        "pread-fast" => RGBColor(31, 119, 180),
+        "spread" => RGBColor(44, 160, 44),
         _ => {
             // A contestant added later: a stable pick from its name.
             let h = key
@@ -306,5 +342,30 @@ mod tests {
         colours.sort_by_key(|c| (c.0, c.1, c.2));
         colours.dedup();
         assert_eq!(colours.len(), n, "two schemes share a colour");
+    }
+
+    /// Frozen's read three ways get one panel, with a line per workload in
+    /// a colour of its own; a sweep without them has no such panel.
+    #[test]
+    fn read_three_ways_panel() {
+        assert!(!svg(&sample()).unwrap().contains("pread-fast"));
+        let s = svg(&super::super::fixtures::with_fast_read()).unwrap();
+        assert!(s.contains("frozen: pread, pread-fast, spread"), "no panel");
+        let texts: Vec<&str> = s.lines().map(str::trim).collect();
+        for t in [
+            "pread",
+            "(one shared page)",
+            "pread-fast",
+            "(same page, no reference)",
+            "spread",
+            "(one page per thread)",
+        ] {
+            assert!(texts.contains(&t), "the panel's legend lacks {t}");
+        }
+        let c: Vec<RGBColor> = ["pread", "pread-fast", "spread"]
+            .iter()
+            .map(|k| series_color(k))
+            .collect();
+        assert!(c[0] != c[1] && c[1] != c[2] && c[0] != c[2]);
     }
 }

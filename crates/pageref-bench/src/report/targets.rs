@@ -1,5 +1,6 @@
-//! The program's targets for the frozen bit and for `pageref::sync::Arc`,
-//! checked against a sweep, and the caveats every report carries.
+//! The program's targets for the frozen bit, for the read that takes no
+//! reference (`pread-fast`) and for `pageref::sync::Arc`, checked against a
+//! sweep, and the caveats every report carries.
 
 use std::fmt::Write as _;
 
@@ -10,6 +11,8 @@ use crate::workloads::Kind;
 /// The targets, in one line: what a sweep is judged against.
 pub const TARGETS: &str =
     "frozen >= 1.35x classic from 4 threads, >= 0.95x floor, 1-thread within 5% of floor; \
+     frozen's pread-fast >= 0.8x spread, >= 2x pread from 2 threads where pread collapses, \
+     1-thread no slower than pread; \
      pageref's Arc on arc-upgrade >= 1.3x std's at 2 threads, >= 1.4x from 4 threads";
 
 /// One verdict on one of the program's targets.
@@ -25,8 +28,10 @@ pub struct Verdict {
 
 /// Checks the [`TARGETS`] for `frozen` on `getput` and `pread`: at least
 /// 1.35x classic from 4 threads up, at least 0.95x the floor at every
-/// thread count, and within 5% of the floor's single-thread cost; and, if
-/// `arc-upgrade` ran, those of `pageref::sync::Arc` ([`arc_verdicts`]).
+/// thread count, and within 5% of the floor's single-thread cost; if
+/// `pread-fast` ran, those of the read that takes no reference
+/// ([`fast_read_verdicts`]); and, if `arc-upgrade` ran, those of
+/// `pageref::sync::Arc` ([`arc_verdicts`]).
 pub fn verdicts(report: &Report) -> Vec<Verdict> {
     let mut out = Vec::new();
     for w in [Kind::GetPut, Kind::Pread] {
@@ -94,7 +99,117 @@ pub fn verdicts(report: &Report) -> Vec<Verdict> {
             });
         }
     }
+    out.extend(fast_read_verdicts(report));
     out.extend(arc_verdicts(report));
+    out
+}
+
+/// The run-to-run noise of one point (its runs' spread on a quiet machine):
+/// a fast-read comparison with `pread` counts only beyond it.
+const POINT_NOISE: f64 = 0.02;
+
+/// The targets of the read that takes no reference (`pread-fast`, through
+/// `PageCache::pread_fast`), for `frozen`:
+///
+/// * at least 0.8x `spread` (one page per thread, no sharing) at every
+///   thread count;
+/// * from 2 threads, at least 2x `pread` (the same page through the
+///   refcount) — a target only where the same-page `pread` collapses (its
+///   2-thread throughput more than 2% below its 1-thread one, beyond a
+///   point's run-to-run noise); where it does not, the ratios are reported
+///   and the verdict says the precondition does not hold;
+/// * at 1 thread no slower than `pread`, within 2% (the same noise).
+///
+/// Nothing if `pread-fast` did not run with `frozen`.
+pub fn fast_read_verdicts(report: &Report) -> Vec<Verdict> {
+    let at = |w: Kind, t: usize| {
+        report
+            .rows
+            .iter()
+            .find(|r| r.workload == w.name() && r.scheme == "frozen" && r.threads == t)
+            .map(|r| r.mops_median)
+    };
+    let mut threads: Vec<usize> = report
+        .rows
+        .iter()
+        .filter(|r| r.workload == Kind::PreadFast.name() && r.scheme == "frozen")
+        .map(|r| r.threads)
+        .collect();
+    threads.sort_unstable();
+    threads.dedup();
+    if threads.is_empty() {
+        return Vec::new();
+    }
+    // pread-fast over workload `w` at each of `ts` where both were measured.
+    let ratios = |w: Kind, ts: &[usize]| -> Vec<(usize, f64)> {
+        ts.iter()
+            .filter_map(|&t| {
+                let other = at(w, t).filter(|x| *x > 0.0)?;
+                Some((t, at(Kind::PreadFast, t)? / other))
+            })
+            .collect()
+    };
+    let list = |v: &[(usize, f64)]| {
+        v.iter()
+            .map(|(t, x)| format!("{t}t {x:.2}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let all_at_least =
+        |v: &[(usize, f64)], min: f64| (!v.is_empty()).then(|| v.iter().all(|(_, x)| *x >= min));
+    let mut out = Vec::new();
+
+    let vs_spread = ratios(Kind::Spread, &threads);
+    out.push(Verdict {
+        target: "pread-fast: frozen >= 0.8x spread at every thread count".into(),
+        met: all_at_least(&vs_spread, 0.8),
+        detail: if vs_spread.is_empty() {
+            "spread not measured".into()
+        } else {
+            list(&vs_spread)
+        },
+    });
+
+    let two_up: Vec<usize> = threads.iter().copied().filter(|&t| t >= 2).collect();
+    let vs_pread = ratios(Kind::Pread, &two_up);
+    let (p1, p2) = (at(Kind::Pread, 1), at(Kind::Pread, 2));
+    let collapses = p1.zip(p2).map(|(one, two)| two < one * (1.0 - POINT_NOISE));
+    out.push(Verdict {
+        target: "pread-fast: frozen >= 2x pread from 2 threads, where the same-page pread collapses"
+            .into(),
+        met: match collapses {
+            Some(true) => all_at_least(&vs_pread, 2.0),
+            _ => None,
+        },
+        detail: match (collapses, p1.zip(p2)) {
+            (Some(c), Some((one, two))) => format!(
+                "{}: pread {} from 1 to 2 threads ({one:.1} -> {two:.1} Mops/s, {:+.1}%); pread-fast / pread: {}",
+                if c {
+                    "precondition holds"
+                } else {
+                    "precondition does not hold"
+                },
+                if c { "collapses" } else { "does not collapse" },
+                (two / one - 1.0) * 100.0,
+                list(&vs_pread)
+            ),
+            _ => format!(
+                "pread not measured at 1 and 2 threads; pread-fast / pread: {}",
+                list(&vs_pread)
+            ),
+        },
+    });
+
+    let one = ratios(Kind::Pread, &[1]);
+    out.push(Verdict {
+        target: "pread-fast: frozen at 1 thread no slower than pread (within 2%)".into(),
+        met: all_at_least(&one, 1.0 - POINT_NOISE),
+        detail: if one.is_empty() {
+            "no 1-thread point of pread and pread-fast".into()
+        } else {
+            list(&one)
+        },
+    });
     out
 }
 
@@ -242,6 +357,68 @@ mod tests {
         assert_eq!(v[0].met, Some(false));
         assert_eq!(v[1].met, Some(false));
         assert!(verdict_lines(&v, false).contains("[MISSED]"));
+    }
+
+    /// The fast read's targets, from the side-by-side fixture: 0.8x spread
+    /// met at 1 and 2 threads; 2x pread judged (met) where pread collapses;
+    /// with a pread that does not collapse (it scales, or drops within a
+    /// point's noise), the ratio reported and the precondition said not to
+    /// hold; a slower 1-thread point missed; none
+    /// without pread-fast.
+    #[test]
+    fn fast_read_targets() {
+        assert!(fast_read_verdicts(&sample()).is_empty());
+        let mut r = super::super::fixtures::with_fast_read();
+        let v = fast_read_verdicts(&r);
+        assert_eq!(v.len(), 3, "{v:?}");
+        assert_eq!(v[0].met, Some(true), "{v:?}");
+        assert_eq!(v[0].detail, "1t 1.10, 2t 1.25");
+        assert_eq!(v[1].met, Some(true), "{v:?}");
+        assert!(v[1].detail.starts_with("precondition holds"), "{v:?}");
+        assert!(
+            v[1].detail.ends_with("pread-fast / pread: 2t 2.50"),
+            "{v:?}"
+        );
+        assert_eq!(v[2].met, Some(true), "{v:?}");
+        assert_eq!(v[2].detail, "1t 1.10");
+        // The summary's verdicts include them, after the frozen ones.
+        let all = verdicts(&r);
+        assert!(all.iter().any(|x| x.target.contains("0.8x spread")));
+        // A same-page pread that scales: no 2x target, the ratio reported.
+        for x in r.rows.iter_mut() {
+            if x.workload == "pread" {
+                x.mops_median = if x.threads == 1 { 46.0 } else { 50.0 };
+            }
+        }
+        let v = fast_read_verdicts(&r);
+        assert_eq!(v[1].met, None, "{v:?}");
+        assert!(
+            v[1].detail
+                .starts_with("precondition does not hold: pread does not collapse"),
+            "{v:?}"
+        );
+        assert!(
+            v[1].detail.ends_with("pread-fast / pread: 2t 1.00"),
+            "{v:?}"
+        );
+        assert_eq!(v[2].met, Some(false), "{v:?}"); // 44 / 46 = 0.96 < 0.98
+        assert!(verdict_lines(&v, false).contains("[MISSED] pread-fast: frozen at 1 thread"));
+        // A drop within a point's noise (-1.1%) is no collapse either.
+        for x in r.rows.iter_mut() {
+            if x.workload == "pread" && x.threads == 2 {
+                x.mops_median = 45.5;
+            }
+        }
+        let v = fast_read_verdicts(&r);
+        assert_eq!(v[1].met, None, "{v:?}");
+        assert!(v[1].detail.contains("-1.1%"), "{v:?}");
+        // Below 0.8x spread at one thread count: missed.
+        for x in r.rows.iter_mut() {
+            if x.workload == "spread" && x.threads == 2 {
+                x.mops_median = 200.0;
+            }
+        }
+        assert_eq!(fast_read_verdicts(&r)[0].met, Some(false));
     }
 
     /// The Arc targets: judged from `arc-upgrade`'s pageref over std (1.5x

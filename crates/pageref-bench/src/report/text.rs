@@ -44,6 +44,14 @@ fn anomalies(r: &Row) -> String {
             t.expected_failures, t.retries, t.misses
         ));
     }
+    if t.fallbacks > 0 {
+        out.push(format!(
+            "fast-read fallbacks {} of {} ({:.2}%)",
+            t.fallbacks,
+            t.fast_reads + t.fallbacks,
+            100.0 * t.fallbacks as f64 / (t.fast_reads + t.fallbacks) as f64
+        ));
+    }
     out.join("; ")
 }
 
