@@ -26,6 +26,7 @@
 //! is "based on alloc::sync::Arc" (its `src/arc.rs`, on docs.rs), so it
 //! would measure std's CAS loop again.
 
+use std::fmt;
 use std::hint::black_box;
 use std::ops::Deref;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -127,6 +128,7 @@ pub const REFERENCE: &str = "std";
 
 /// The value in the benchmarked `Arc`s: a cache line of data, so that a
 /// use of it is a real read, and a drop count for the churn check.
+#[derive(Debug)]
 pub struct Payload {
     data: [u64; 8],
 }
@@ -214,6 +216,7 @@ impl<F: Family> Workload for CloneDrop<F> {
 }
 
 /// The object of `arc-churn`: counts its own drops.
+#[derive(Debug)]
 pub struct Churned {
     payload: Payload,
     drops: &'static AtomicU64,
@@ -369,6 +372,38 @@ pub fn measure(
         "std" => with::<Std>(kind, threads, cores, timing, iterations),
         "pageref" => with::<Pageref>(kind, threads, cores, timing, iterations),
         _ => unreachable!("not an arc contestant: {name}"),
+    }
+}
+
+impl<F: Family> fmt::Debug for Upgrade<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Upgrade")
+            .field("family", &std::any::type_name::<F>())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<F: Family> fmt::Debug for CloneDrop<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CloneDrop")
+            .field("family", &std::any::type_name::<F>())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<F: Family> fmt::Debug for Churn<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Churn")
+            .field("family", &std::any::type_name::<F>())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<F: Family> fmt::Debug for ChurnLocal<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ChurnLocal")
+            .field("family", &std::any::type_name::<F>())
+            .finish_non_exhaustive()
     }
 }
 

@@ -11,6 +11,7 @@ use crate::harness::{spin, Padded, Tally, Workload};
 /// (`dec_and_test`), then `--parallel` spin steps. The get can never fail
 /// and the put can never reach zero (the owner's reference keeps the count
 /// at 1 or more): either is counted as a bug.
+#[derive(Debug)]
 pub struct GetPut<R> {
     counter: Padded<R>,
     critical: u32,
@@ -29,7 +30,7 @@ impl<R: PageRef> GetPut<R> {
 }
 
 /// Per-thread state of [`GetPut`].
-#[derive(Default)]
+#[derive(Default, Debug)]
 pub struct GetPutLocal {
     failed: u64,
     bad_puts: u64,

@@ -198,6 +198,7 @@ fn unescape_mount(s: &str) -> String {
 
 /// `pread(fd, buf, 64, 0)` in a loop: on one shared file (`files.len() ==
 /// 1`) or on thread `tid`'s own file.
+#[derive(Debug)]
 pub struct KernelPread {
     files: Vec<File>,
 }
@@ -210,6 +211,7 @@ impl KernelPread {
 }
 
 /// Per-thread state of [`KernelPread`].
+#[derive(Debug)]
 pub struct PreadLocal {
     file: usize,
     buf: [u8; READ_SIZE],

@@ -13,7 +13,13 @@
 //!   `pageref-mm`), [`kernel`] (the running kernel), [`arc`]
 //!   (`std::sync::Arc` against `pageref::sync::Arc`);
 //! * [`report`], [`machine`]: tables, verdicts, CSV, JSON, Markdown, SVG.
-#![warn(missing_docs)]
+#![warn(
+    missing_docs,
+    missing_debug_implementations,
+    rust_2018_idioms,
+    unreachable_pub
+)]
+#![forbid(unsafe_code)]
 
 pub mod arc;
 pub mod cli;

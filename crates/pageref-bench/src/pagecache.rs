@@ -25,6 +25,7 @@ pub const SPREAD_STRIDE: usize = 8;
 pub const CHURN_PAGES: usize = 16;
 
 /// Per-thread state of the model workloads.
+#[derive(Debug)]
 pub struct ModelLocal {
     buf: [u8; READ_SIZE],
     stats: ReadStats,
@@ -84,6 +85,7 @@ fn model_bugs<R: PageRef>(cache: &PageCache<R>, t: &mut Tally) {
 ///   back here).
 ///
 /// Nothing freezes the pages, so a failed get is a bug.
+#[derive(Debug)]
 pub struct Pread<R: PageRef> {
     cache: PageCache<R>,
     /// Bytes between two threads' offsets: 0 = one shared page.
@@ -166,6 +168,7 @@ impl<R: PageRef> Workload for Pread<R> {
 /// reads and the model's double-free / bad-page reports are bugs.
 /// `churn-fast` ([`Churn::fast`]): the readers on `pread_fast`; its
 /// fallbacks (a page missing or a writer active) are reported.
+#[derive(Debug)]
 pub struct Churn<R: PageRef> {
     cache: PageCache<R>,
     /// Read through `pread_fast`.

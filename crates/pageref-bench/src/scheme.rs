@@ -143,6 +143,7 @@ pub fn all_names() -> String {
 /// with. Its orderings are those of [`FrozenRef`](pageref::FrozenRef)'s get and put, so that the
 /// difference between the two is exactly the frozen-bit protocol. Dead is 0,
 /// as for the classic scheme. No misuse checks.
+#[derive(Debug)]
 pub struct Floor {
     word: AtomicU32,
 }

@@ -56,7 +56,13 @@
 //! <https://docs.kernel.org/mm/>; Kiryl Shutsemau, "mm/filemap: Implement
 //! fast short reads" (linux-mm, 17 Oct 2025) and its review; the race
 //! catalogue of `docs/races.md`. No kernel code was copied.
-#![warn(missing_docs)]
+#![warn(
+    missing_docs,
+    missing_debug_implementations,
+    rust_2018_idioms,
+    unreachable_pub
+)]
+#![forbid(unsafe_code)]
 
 mod cache;
 pub mod env;

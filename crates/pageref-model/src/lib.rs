@@ -23,8 +23,16 @@
 //! the page-cache histories, `tests/explicit_state.rs` the abstract model;
 //! each scheme's expected verdict (the scenarios it is known to fail) comes
 //! from the registry. The results are tabulated in `docs/verification.md`.
+#![warn(
+    missing_docs,
+    missing_debug_implementations,
+    rust_2018_idioms,
+    unreachable_pub
+)]
+#![deny(unsafe_code)]
 
 pub mod abstract_model;
+#[allow(unsafe_code)] // loom cells: every access goes through loom, which checks it
 pub mod loom_harness;
 pub mod page;
 pub mod shuttle_harness;

@@ -79,6 +79,15 @@ pub struct Page<R, C, T> {
     threads: PhantomData<fn() -> T>,
 }
 
+impl<R: PageRef, C, T> std::fmt::Debug for Page<R, C, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Page")
+            .field("scheme", &R::NAME)
+            .field("raw", &format_args!("{:#x}", self.rc.raw()))
+            .finish_non_exhaustive()
+    }
+}
+
 impl<R: PageRef, C: DataCell, T: ThreadIndex> Page<R, C, T> {
     /// A live page (incarnation 1) with `refs` references held.
     pub fn new(refs: u32) -> Self {

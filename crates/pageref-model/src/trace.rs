@@ -171,6 +171,17 @@ pub struct Traced<A, T> {
     threads: PhantomData<fn() -> T>,
 }
 
+impl<A, T> std::fmt::Debug for Traced<A, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // ORDERING: Relaxed; the shadow is only touched by the one OS thread
+        // that runs all model threads (see the type's docs).
+        let latest = self.latest.load(Ordering::Relaxed);
+        f.debug_struct("Traced")
+            .field("latest", &format_args!("{latest:#x}"))
+            .finish_non_exhaustive()
+    }
+}
+
 impl<A: AtomicWord, T: ThreadIndex> Traced<A, T> {
     fn latest(&self) -> u64 {
         // ORDERING: Relaxed; the shadow is only touched by the one OS thread

@@ -57,7 +57,7 @@ fn panels(report: &Report) -> Vec<Panel<'_>> {
                 continue;
             }
         };
-        let series: Vec<Series> = names
+        let series: Vec<Series<'_>> = names
             .into_iter()
             .filter_map(|s| {
                 let rows = rows_of(report, k, Some(s));
@@ -90,7 +90,7 @@ fn panels(report: &Report) -> Vec<Panel<'_>> {
 /// (`pread-fast`), and through the refcount with no sharing (`spread`).
 /// Only when at least two of them ran.
 fn read_panel(report: &Report) -> Option<Panel<'_>> {
-    let series: Vec<Series> = [
+    let series: Vec<Series<'_>> = [
         (Kind::Pread, "(one shared page)"),
         (Kind::PreadFast, "(same page, no reference)"),
         (Kind::Spread, "(one page per thread)"),
@@ -112,7 +112,7 @@ fn read_panel(report: &Report) -> Option<Panel<'_>> {
 
 /// The running kernel's panel: the shared file and one file per thread.
 fn kernel_panel(report: &Report) -> Option<Panel<'_>> {
-    let kernel: Vec<Series> = [
+    let kernel: Vec<Series<'_>> = [
         (Kind::KernelPread, "one shared file"),
         (Kind::KernelPreadOwn, "one file per thread"),
     ]
