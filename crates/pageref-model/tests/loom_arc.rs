@@ -121,6 +121,11 @@ impl Checked {
     }
 }
 
+// SAFETY: every method forwards to loom's `AtomicUsize` with the caller's
+// ordering and returns its result; the bookkeeping only records.
+#[allow(unsafe_code)]
+unsafe impl pageref::sync::ModelAtomic for Checked {}
+
 impl AtomicWord for Checked {
     type Value = usize;
     fn new(v: usize) -> Self {

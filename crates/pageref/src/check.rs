@@ -48,6 +48,9 @@ pub(crate) fn arg(scheme: &str, op: &str, arg: &str, value: u32, max: u32) {
     }
 }
 
+/// An argument check names the operation and the argument's value instead of
+/// a raw word: it runs before the word is read, and the bad value is the
+/// caller's, not the word's.
 #[cold]
 #[inline(never)]
 #[track_caller]

@@ -23,8 +23,8 @@ use crate::zero_dead::ZeroDeadRef;
 /// is final (nothing but `init`/`unfreeze` revives it).
 ///
 /// Checked by every loom scenario of `docs/races.md`, shuttle and the stress
-/// test (`docs/verification.md`); planted bug [`Mutation::ClassicFetchAdd`](crate::policy::Mutation::ClassicFetchAdd).
-/// Measured by `pageref bench` and the divan benches (`benches/ops.rs`).
+/// test (`docs/verification.md`); planted bug `Mutation::ClassicFetchAdd`.
+/// Measured by `pageref bench` and the divan benches (`cargo bench -p pageref-bench --bench ops`).
 ///
 /// `P` only selects planted bugs in the verification crate; the final-CAS
 /// ordering it carries does not apply (there is no final CAS). The type is

@@ -60,8 +60,8 @@ use crate::{AtomicWord, PageRef, MAX_NR};
 /// fence on the last put. A `count()` of 0 may be `NOREF`: not final.
 ///
 /// Checked by every loom scenario, shuttle and the stress test
-/// (`docs/verification.md`); planted bug [`Mutation::FileRefResetsGarbage`].
-/// Measured by `pageref bench` and the divan benches (`benches/ops.rs`).
+/// (`docs/verification.md`); planted bug `Mutation::FileRefResetsGarbage`.
+/// Measured by `pageref bench` and the divan benches (`cargo bench -p pageref-bench --bench ops`).
 ///
 /// `P` selects planted bugs only: the orderings are the kernel's.
 pub struct FileRef<A: AtomicWord = AtomicU64, P: Policy = AcquireFinal> {

@@ -59,7 +59,8 @@ impl Encoding for Frozen {
 ///   `0 -> FROZEN_BIT`; only the CAS winner frees. If a getter revived the
 ///   count in between, the CAS fails, the put returns `false`, and that
 ///   getter's own put does the final transition.
-/// * no safe operation stores a plain 0 (the review's request (b)): once
+/// * no safe operation stores a plain 0 (the kernel review's request (b),
+///   <https://lkml.iu.edu/2603.1/01083.html>, race s06): once
 ///   freed, the bit stays set until `init` stores 1.
 ///
 /// Capacity: [`MAX_COUNT`](crate::state::MAX_COUNT) `= i32::MAX`. Cost of the
@@ -68,7 +69,7 @@ impl Encoding for Frozen {
 ///
 /// Checked by (see `docs/verification.md`): every loom scenario of
 /// `docs/races.md`, the shuttle histories, the page-cache stress test; its
-/// planted bugs are the frozen-bit entries of [`Mutation`]. Measured by:
+/// planted bugs are the frozen-bit entries of `Mutation`. Measured by:
 /// `pageref bench` (`getput`, `pread`, ...) and the divan benches
 /// (`cargo bench -p pageref-bench --bench ops`).
 ///

@@ -38,7 +38,7 @@
 //! | [`ClassicRef`] | upstream `page_ref.h` | load + CAS loop | yes | `2^31 - 1` | 32 | 0 |
 //! | [`FrozenRef`] | the series | `fetch_add` | no (transient zero) | `2^31 - 1` | 32 | 1 CAS |
 //! | [`OptimisticRef`] | Torvalds, review | CAS guessing 1, loop | yes | `2^31 - 1` | 32 | 0 |
-//! | [`StickyRef`] | Anderson, Blelloch, Wei, PLDI 2022 §4.3 | `fetch_add` | yes (a read of 0 helps) | `2^30 - 1` | 32 | 1 CAS (+1 `fetch_and` if a reader helped) |
+//! | [`StickyRef`] | Anderson, Blelloch, Wei, PLDI 2022, Section 4.3 | `fetch_add` | yes (a read of 0 helps) | `2^30 - 1` | 32 | 1 CAS (+1 `fetch_and` if a reader helped) |
 //! | [`LowBitRef`] | Parkinson, Clebsch, Simner, ISMM 2023 | `fetch_add(2 nr)` | no (transient zero) | `2^30 - 1` | 32 | 1 CAS |
 //! | [`RcuRef`] | kernel `rcuref_t` | relaxed `fetch_add`; a failure stores `DEAD` | no (`NOREF`) | `2^31` | 32 | 1 CAS + 1 fence |
 //! | [`FileRef`] | kernel `file_ref_t` | `fetch_add`; no reset | no (`NOREF`) | `2^32 - 1` | 64 | 1 CAS + 1 fence |
@@ -64,8 +64,9 @@
 //! | `folio_try_get`, `get_page_unless_zero` | [`PageRef::try_get`] |
 //! | `page_ref_freeze` / `page_ref_unfreeze` | [`PageRef::freeze`] / [`PageRef::unfreeze`] |
 //!
-//! The repository's README extends this table with, for each operation, the
-//! model that checks it and the benchmark that measures it.
+//! Each operation's documentation below names the model that checks it and
+//! the benchmark that measures it (those live in the source repository's
+//! verification and benchmark crates, not in this package).
 //!
 //! ## Memory orderings
 //!
@@ -170,6 +171,15 @@ pub const MAX_NR: u32 = 1 << 18;
 /// Void operations and `*_return` operations are legal only on a live counter
 /// that they leave live; to drop what may be the last reference use
 /// `sub_and_test`/`dec_and_test`.
+///
+/// The scheme types have default type parameters (the atomic, the policy),
+/// and Rust does not use those to infer a type in an expression: write
+/// `<FrozenRef>::new(1)` or annotate the binding (`let p: FrozenRef =
+/// PageRef::new(1);`), not `FrozenRef::new(1)`.
+///
+/// The trait is implemented by this crate's schemes. Another crate may
+/// implement it too, then including the hidden `from_raw` (a counter holding
+/// a given raw word, which the verification crate's models need).
 pub trait PageRef: Send + Sync + Sized {
     /// Short scheme name for reports ("frozen", "classic", ...).
     const NAME: &'static str;

@@ -79,7 +79,8 @@ impl Encoding for LowBit {
 ///   and 9 of `docs/races.md`).
 /// * freeze: CAS `2 * expected -> 1`. unfreeze(c): release store `2 * c`.
 ///   init: release store `2`. set_frozen: store `1`. No operation stores a
-///   plain 0 (the review's request (b)).
+///   plain 0 (the kernel review's request (b),
+///   <https://lkml.iu.edu/2603.1/01083.html>).
 /// * count: `raw / 2`, or 0 if bit 0 is set.
 ///
 /// # Capacity
@@ -105,9 +106,9 @@ impl Encoding for LowBit {
 /// * Capacity `2^30 - 1` instead of `i32::MAX`.
 ///
 /// Checked by every loom scenario of `docs/races.md`, shuttle and the stress
-/// test (`docs/verification.md`); planted bugs [`Mutation::LowBitOddIncrement`]
-/// and the generic [`Mutation::SkipFinalCas`]. Measured by `pageref bench` and
-/// the divan benches (`benches/ops.rs`).
+/// test (`docs/verification.md`); planted bugs `Mutation::LowBitOddIncrement`
+/// and the generic `Mutation::SkipFinalCas`. Measured by `pageref bench` and
+/// the divan benches (`cargo bench -p pageref-bench --bench ops`).
 ///
 /// `A` is the atomic word; `P` selects the ordering of the final `0 -> 1`
 /// CAS ([`AcquireFinal`] by default; see [`Policy::FINAL_CAS`]).

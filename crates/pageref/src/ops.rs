@@ -141,7 +141,10 @@ pub(crate) fn check_put<E: Encoding>(op: &str, old: E::Raw, nr: u32) {
         if E::is_dead(old) {
             misuse(E::TYPE, op, "put on a frozen counter", old)
         }
-        if old == E::bias() || live_count::<E>(old) < nr || live_count::<E>(old) > E::MAX_COUNT {
+        if live_count::<E>(old) > E::MAX_COUNT {
+            misuse(E::TYPE, op, "count above MAX_COUNT (a saturated word)", old)
+        }
+        if old == E::bias() || live_count::<E>(old) < nr {
             misuse(E::TYPE, op, "count would drop below zero", old)
         }
     }

@@ -93,7 +93,8 @@ pub enum Mutation {
     /// The faithful code.
     None,
     /// Freeing (`set_frozen` and the final CAS) stores a plain zero instead
-    /// of the dead value — the review's request (b) violated (any scheme
+    /// of the dead value — the kernel review's request (b)
+    /// (<https://lkml.iu.edu/2603.1/01083.html>) violated (any scheme
     /// whose dead value is not 0).
     FreeStoresZero,
     /// The last put reports `true` on reaching the transient zero without the

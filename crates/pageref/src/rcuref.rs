@@ -66,8 +66,8 @@ use crate::{AtomicWord, PageRef, MAX_NR};
 /// of 0 may be `NOREF`, which a getter can revive: it is not final.
 ///
 /// Checked by every loom scenario, shuttle and the stress test
-/// (`docs/verification.md`); planted bug [`Mutation::RcuRefNoFence`].
-/// Measured by `pageref bench` and the divan benches (`benches/ops.rs`).
+/// (`docs/verification.md`); planted bug `Mutation::RcuRefNoFence`.
+/// Measured by `pageref bench` and the divan benches (`cargo bench -p pageref-bench --bench ops`).
 ///
 /// `P` selects planted bugs only: the orderings are the kernel's.
 pub struct RcuRef<A: AtomicWord<Value = u32> = AtomicU32, P: Policy = AcquireFinal> {

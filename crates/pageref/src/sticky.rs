@@ -2,7 +2,7 @@
 //! zero reads are exact.
 //!
 //! Source: D. Anderson, G. E. Blelloch, Y. Wei, "Turning manual concurrent
-//! memory reclamation into automatic reference counting", PLDI 2022, §4.3
+//! memory reclamation into automatic reference counting", PLDI 2022, Section 4.3
 //! (the "sticky counter"); their C++ code is `StickyCounter` in
 //! cmuparlay/concurrent_deferred_rc, `include/cdrc/internal/utils.h`; Rust
 //! ports exist in powergee/cdrc-rs and aarc. Written here
@@ -106,7 +106,8 @@ impl Encoding for Sticky {
 ///   succeeds on that incarnation.
 /// * freeze: CAS `expected -> ZERO_FLAG`. unfreeze(c): release store `c`.
 ///   init: release store `1`. set_frozen: store `ZERO_FLAG`. No operation
-///   stores a plain 0 (the review's request (b)).
+///   stores a plain 0 (the kernel review's request (b),
+///   <https://lkml.iu.edu/2603.1/01083.html>).
 ///
 /// # Capacity
 ///
@@ -139,9 +140,9 @@ impl Encoding for Sticky {
 ///
 /// Checked by every loom scenario of `docs/races.md` (and scenario 13, a
 /// `count()` of 0 is final), shuttle and the stress test
-/// (`docs/verification.md`); planted bugs [`Mutation::StickyIgnoresHelp`],
-/// [`Mutation::StickyUncheckedHelp`], [`Mutation::StickyClaimBySwap`].
-/// Measured by `pageref bench` and the divan benches (`benches/ops.rs`).
+/// (`docs/verification.md`); planted bugs `Mutation::StickyIgnoresHelp`,
+/// `Mutation::StickyUncheckedHelp`, `Mutation::StickyClaimBySwap`.
+/// Measured by `pageref bench` and the divan benches (`cargo bench -p pageref-bench --bench ops`).
 ///
 /// `A` is the atomic word; `P` selects the ordering of the final `0 ->
 /// ZERO_FLAG` CAS and of the claim ([`AcquireFinal`] by default; see

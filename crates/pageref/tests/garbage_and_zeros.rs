@@ -83,7 +83,6 @@ fn frozen_guard_threaded() {
 /// Failed gets with the largest `nr` wrap a dead low-bit word around
 /// `u32::MAX` several times (each adds `2^19`; `2^13` of them wrap once):
 /// it stays odd, dead, reports 0, and `init` revives it normally.
-
 #[test]
 fn lowbit_garbage_wraps_harmlessly() {
     let p: LowBitRef = PageRef::new_frozen();

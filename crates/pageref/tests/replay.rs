@@ -311,8 +311,9 @@ fn seed_race<R: PageRef>() -> (bool, bool, bool) {
         (G, Op::Cas),      // G: 0 -> dead, wins
         (D, Op::Cas),      // D: fails
     ];
+    let len = script.len();
     let c = &c;
-    let (r, _) = replay(
+    let (r, played) = replay(
         script,
         vec![
             Box::new(move || c.dec_and_test()),
@@ -322,6 +323,7 @@ fn seed_race<R: PageRef>() -> (bool, bool, bool) {
             }),
         ],
     );
+    assert_eq!(played, len, "script not played to its end");
     (r[0], r[1], c.is_frozen())
 }
 

@@ -51,6 +51,11 @@ fn freeze_storm<R: PageRef>() {
             {
                 round += 1;
                 if p.freeze(1) {
+                    // ORDERING: a holder's `fetch_sub` here comes before its
+                    // put (Release), which our successful freeze reads
+                    // (Acquire): a holder who let go is seen to have gone,
+                    // so a non-zero load means a holder inside the freeze.
+                    // SeqCst is more than that needs (test bookkeeping).
                     assert_eq!(holders.load(Ordering::SeqCst), 0, "froze under a holder");
                     freezes.fetch_add(1, Ordering::Relaxed);
                     p.unfreeze(1);

@@ -278,7 +278,7 @@ impl<T, W: ArcWords> Arc<T, W> {
         // Only an acquire read of that 0 makes its uses of the value happen
         // before our drop of it; a relaxed CAS would race them (the C11
         // counterexample of the kernel series' relaxed final CAS, which
-        // the loom model `relaxed_final_cas_is_caught` replays).
+        // the loom model `planted_relaxed_final_cas` replays).
         // Relaxed on failure: a revived count is someone else's to release.
         self.strong()
             .compare_exchange(0, DEAD, success, Relaxed)
@@ -339,7 +339,10 @@ impl<T, W: ArcWords> Arc<T, W> {
                 continue;
             }
             // As std: nothing has been incremented yet, so a panic is safe.
-            assert!(cur <= MAX_WEAK, "pageref::sync: weak count overflow");
+            assert!(
+                cur <= MAX_WEAK,
+                "pageref::sync: Arc::downgrade: weak count overflow (raw = {cur:#x})"
+            );
             // ORDERING: Acquire on success, as std's: synchronises with the
             // `Release` unlock in `is_unique`, so that its check happens
             // before our weak reference exists. Relaxed on failure (retry).
@@ -399,7 +402,7 @@ impl<T, W: ArcWords> Clone for Arc<T, W> {
         // other threads may already rely on the too-large count. The
         // headroom above MAX_STRONG keeps the racing increments below DEAD.
         if old > MAX_STRONG {
-            W::fatal(&"strong count overflow");
+            misuse::<W>("Arc::clone", "strong count overflow", old);
         }
         Self::from_inner(self.ptr)
     }

@@ -31,8 +31,9 @@ pub(crate) const WEAK_LOCKED: usize = usize::MAX;
 pub(super) const DANGLING: usize = usize::MAX;
 
 /// Whether the misuse checks (over-release through `from_raw`, a drop of a
-/// dead count) run: debug builds, or the crate's `strict` feature.
-pub(super) const CHECKS: bool = cfg!(any(debug_assertions, feature = "strict"));
+/// dead count) run: the crate's one switch, [`crate::check::ENABLED`] (debug
+/// builds, or the `strict` feature).
+pub(super) const CHECKS: bool = crate::check::ENABLED;
 
 /// The ids of the planted bugs (see `words::mutants`); without the
 /// `mutants` feature they are all 0, "never", so every mutated branch folds

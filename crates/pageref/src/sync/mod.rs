@@ -79,8 +79,8 @@
 //!   stays dead. It is on the failure path only, on every target.
 //!
 //! Every atomic operation carries a comment saying why its ordering is
-//! enough, and every `unsafe` block a `SAFETY` comment (source:
-//! `src/sync/arc.rs`).
+//! enough, and every `unsafe` block a `SAFETY` comment (source: the files
+//! of `src/sync/`).
 //!
 //! ## Arc vs std
 //!
@@ -184,7 +184,8 @@
 //! fail. Its `shuttle_arc` test runs the same code on shuttle's atomics
 //! (`ShuttleWords`, feature `shuttle`) with five threads and randomized
 //! schedules. The behaviour tests port what std's own Arc tests check, and run
-//! under valgrind memcheck in `cargo test`.
+//! under valgrind memcheck in `cargo test` where valgrind is installed (a
+//! missing valgrind skips them, except under `CI=true`, where it fails).
 
 mod arc;
 mod inner;
@@ -203,6 +204,9 @@ pub use weak::Weak;
 pub use words::mutants;
 #[cfg(feature = "loom")]
 pub use words::LoomWords;
+#[cfg(any(feature = "loom", feature = "shuttle"))]
+#[doc(hidden)]
+pub use words::ModelAtomic;
 #[cfg(feature = "shuttle")]
 pub use words::ShuttleWords;
 pub use words::{ArcWords, CoreWords};

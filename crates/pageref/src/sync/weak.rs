@@ -89,14 +89,20 @@ impl<T, W: ArcWords> Weak<T, W> {
     /// The strong count, unless dangling.
     #[inline(always)]
     pub(super) fn strong(&self) -> &W::Atomic {
-        debug_assert!(!self.is_dangling());
+        debug_assert!(
+            !self.is_dangling(),
+            "pageref::sync: Weak: strong count of a Weak::new()"
+        );
         // SAFETY: a non-dangling weak reference keeps the allocation live.
         unsafe { strong(self.ptr) }
     }
 
     #[inline(always)]
     pub(super) fn weak(&self) -> &W::Atomic {
-        debug_assert!(!self.is_dangling());
+        debug_assert!(
+            !self.is_dangling(),
+            "pageref::sync: Weak: weak count of a Weak::new()"
+        );
         // SAFETY: as in `strong`.
         unsafe { weak(self.ptr) }
     }
@@ -145,7 +151,7 @@ impl<T, W: ArcWords> Weak<T, W> {
         if old & DEAD == 0 {
             // As clone's: abort on overflow. std's upgrade panics here
             // instead, but its CAS has not incremented; our fetch_add has.
-            W::fatal(&"strong count overflow");
+            misuse::<W>("Weak::upgrade", "strong count overflow", old);
         }
         if old >= GUARD {
             // The garbage has grown to a quarter of the word: reset it to
@@ -262,7 +268,7 @@ impl<T, W: ArcWords> Clone for Weak<T, W> {
         let old = self.weak().fetch_add(1, Relaxed);
         // As std: abort on overflow.
         if old > MAX_WEAK {
-            W::fatal(&"weak count overflow");
+            misuse::<W>("Weak::clone", "weak count overflow", old);
         }
         Weak { ptr: self.ptr }
     }

@@ -20,8 +20,9 @@ mod sealed {
 }
 
 /// The counts' atomic type and the allocation hooks of an
-/// [`Arc`](super::Arc). Sealed: [`CoreWords`] (the default), and, for model
-/// checking, `LoomWords` (feature `loom`).
+/// [`Arc`](super::Arc). Sealed: [`CoreWords`] (the default) and, for model
+/// checking, `LoomWords` (feature `loom`), `ShuttleWords` (feature
+/// `shuttle`) and the planted bugs' `Planted` (feature `mutants`).
 ///
 /// # Safety
 ///
@@ -116,18 +117,132 @@ unsafe impl ArcWords for CoreWords {
     }
 }
 
+/// An atomic that a model checker's words may count with: the checker's own
+/// `AtomicUsize`, or a wrapper of it (a checking or tracing atomic of the
+/// verification crate).
+///
+/// # Safety
+///
+/// Every [`AtomicWord`] method must perform the checker's atomic operation
+/// with the ordering it was given, and return what that operation returned:
+/// a wrapper may watch and record, never change a value or an ordering.
+/// `Arc`'s memory safety rests on its counts, so an atomic that lies could
+/// free memory that is still in use; hence this `unsafe` marker instead of
+/// accepting any [`AtomicWord`].
+#[cfg(any(feature = "loom", feature = "shuttle"))]
+#[doc(hidden)]
+pub unsafe trait ModelAtomic: AtomicWord<Value = usize> + 'static {}
+
+// SAFETY: loom's own atomic.
 #[cfg(feature = "loom")]
-pub use loom_words::LoomWords;
+unsafe impl ModelAtomic for loom::sync::atomic::AtomicUsize {}
 
-#[cfg(feature = "loom")]
-mod loom_words {
-    extern crate std;
+// SAFETY: shuttle's own atomic.
+#[cfg(feature = "shuttle")]
+unsafe impl ModelAtomic for shuttle::sync::atomic::AtomicUsize {}
 
-    use super::*;
-    use core::marker::PhantomData;
+/// The words of one model checker (`loom` or `shuttle`): its atomic (or a
+/// `ModelAtomic` wrapper of it), quarantined allocations, a leak count, and
+/// panics instead of aborts. One definition for both checkers, so that the
+/// two cannot drift.
+macro_rules! model_words {
+    (
+        $(#[$doc:meta])*
+        feature = $feature:literal, module = $module:ident, checker = $checker:ident,
+        words = $words:ident, token = $token:ident,
+    ) => {
+        #[cfg(feature = $feature)]
+        pub use $module::$words;
 
-    /// loom's `AtomicUsize` (or `A`, a wrapper of it, such as a checker's
-    /// checking atomic), for the verification crate (feature `loom`).
+        #[cfg(feature = $feature)]
+        mod $module {
+            extern crate std;
+
+            use super::*;
+            use core::marker::PhantomData;
+
+            $(#[$doc])*
+            pub struct $words<A = $checker::sync::atomic::AtomicUsize>(PhantomData<fn() -> A>);
+
+            impl<A> core::fmt::Debug for $words<A> {
+                fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                    f.write_str(stringify!($words))
+                }
+            }
+
+            std::thread_local! {
+                static LIVE: core::cell::Cell<usize> = const { core::cell::Cell::new(0) };
+            }
+
+            impl<A> $words<A> {
+                /// Allocations made and not yet freed on this OS thread (the
+                /// checker runs every model thread on the thread that runs
+                /// the model).
+                pub fn live() -> usize {
+                    LIVE.with(|l| l.get())
+                }
+            }
+
+            /// Whether the allocation was freed.
+            #[derive(Debug)]
+            pub struct $token {
+                freed: core::sync::atomic::AtomicBool,
+            }
+
+            impl<A> sealed::Sealed for $words<A> {}
+
+            // SAFETY: the checker's atomic or a `ModelAtomic` wrapper of it
+            // (see that trait's contract); memory from the global allocator.
+            unsafe impl<A: ModelAtomic> ArcWords for $words<A> {
+                type Atomic = A;
+                type Token = $token;
+
+                fn token() -> $token {
+                    LIVE.with(|l| l.set(l.get() + 1));
+                    $token {
+                        freed: core::sync::atomic::AtomicBool::new(false),
+                    }
+                }
+
+                unsafe fn free(token: *mut $token, _block: *mut u8, _layout: Layout) {
+                    // SAFETY: the token lives in the (quarantined, never
+                    // released) block, so it is readable even on a buggy
+                    // second free.
+                    let t = unsafe { &*token };
+                    // ORDERING: bookkeeping outside the model (plain `core`
+                    // atomic; the checker runs one thread at a time), not
+                    // part of the protocol.
+                    if t.freed.swap(true, core::sync::atomic::Ordering::Relaxed) {
+                        panic!("pageref::sync model: double free of an Arc allocation");
+                    }
+                    LIVE.with(|l| l.set(l.get() - 1));
+                    // The block itself stays allocated: quarantine (see the
+                    // type doc).
+                }
+
+                unsafe fn alloc(layout: Layout) -> *mut u8 {
+                    // SAFETY: as `CoreWords::alloc`.
+                    unsafe { CoreWords::alloc(layout) }
+                }
+
+                fn spin() {
+                    $checker::thread::yield_now()
+                }
+
+                fn fatal(msg: &dyn core::fmt::Display) {
+                    if !std::thread::panicking() {
+                        panic!("pageref::sync: {msg}")
+                    }
+                }
+            }
+        }
+    };
+}
+
+model_words! {
+    /// loom's `AtomicUsize` (or `A`, a [`ModelAtomic`] wrapper of it, such
+    /// as a checker's checking atomic), for the verification crate (feature
+    /// `loom`).
     ///
     /// An allocation's memory is never returned during a model run
     /// (quarantine): freeing only marks its token. So a buggy variant that
@@ -145,161 +260,19 @@ mod loom_words {
     /// `new_cyclic`'s stores meet; a model should therefore use an `A` that
     /// detects and discards such executions, as the verification crate's
     /// `loom_arc` test does.
-    pub struct LoomWords<A = loom::sync::atomic::AtomicUsize>(PhantomData<fn() -> A>);
-
-    impl<A> core::fmt::Debug for LoomWords<A> {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            f.write_str("LoomWords")
-        }
-    }
-
-    std::thread_local! {
-        static LIVE: core::cell::Cell<usize> = const { core::cell::Cell::new(0) };
-    }
-
-    impl<A> LoomWords<A> {
-        /// Allocations made and not yet freed on this OS thread (loom runs
-        /// every model thread on the thread that runs the model).
-        pub fn live() -> usize {
-            LIVE.with(|l| l.get())
-        }
-    }
-
-    /// Whether the allocation was freed.
-    #[derive(Debug)]
-    pub struct LoomToken {
-        freed: core::sync::atomic::AtomicBool,
-    }
-
-    impl<A> sealed::Sealed for LoomWords<A> {}
-
-    // SAFETY: loom's atomic (or a wrapper of it that forwards every
-    // operation); memory from the global allocator.
-    unsafe impl<A: AtomicWord<Value = usize> + 'static> ArcWords for LoomWords<A> {
-        type Atomic = A;
-        type Token = LoomToken;
-
-        fn token() -> LoomToken {
-            LIVE.with(|l| l.set(l.get() + 1));
-            LoomToken {
-                freed: core::sync::atomic::AtomicBool::new(false),
-            }
-        }
-
-        unsafe fn free(token: *mut LoomToken, _block: *mut u8, _layout: Layout) {
-            // SAFETY: the token lives in the (quarantined, never released)
-            // block, so it is readable even on a buggy second free.
-            let t = unsafe { &*token };
-            // ORDERING: bookkeeping outside the model (plain `core` atomic;
-            // loom runs one thread at a time), not part of the protocol.
-            if t.freed.swap(true, core::sync::atomic::Ordering::Relaxed) {
-                panic!("pageref::sync model: double free of an Arc allocation");
-            }
-            LIVE.with(|l| l.set(l.get() - 1));
-            // The block itself stays allocated: quarantine (see the type doc).
-        }
-
-        unsafe fn alloc(layout: Layout) -> *mut u8 {
-            // SAFETY: as `CoreWords::alloc`.
-            unsafe { CoreWords::alloc(layout) }
-        }
-
-        fn spin() {
-            loom::thread::yield_now()
-        }
-
-        fn fatal(msg: &dyn core::fmt::Display) {
-            if !std::thread::panicking() {
-                panic!("pageref::sync: {msg}")
-            }
-        }
-    }
+    feature = "loom", module = loom_words, checker = loom,
+    words = LoomWords, token = LoomToken,
 }
 
-#[cfg(feature = "shuttle")]
-pub use shuttle_words::ShuttleWords;
-
-#[cfg(feature = "shuttle")]
-mod shuttle_words {
-    extern crate std;
-
-    use super::*;
-    use core::marker::PhantomData;
-
-    /// shuttle's `AtomicUsize` (or `A`, a wrapper of it), for the
-    /// verification crate's randomized tests with many threads (feature
-    /// `shuttle`). As `LoomWords`: allocations are quarantined (never
-    /// returned during a run), a second free panics, the allocations not yet
-    /// freed are counted ([`live`](Self::live)), and failed checks of the
-    /// counts panic.
-    pub struct ShuttleWords<A = shuttle::sync::atomic::AtomicUsize>(PhantomData<fn() -> A>);
-
-    impl<A> core::fmt::Debug for ShuttleWords<A> {
-        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-            f.write_str("ShuttleWords")
-        }
-    }
-
-    std::thread_local! {
-        static LIVE: core::cell::Cell<usize> = const { core::cell::Cell::new(0) };
-    }
-
-    impl<A> ShuttleWords<A> {
-        /// Allocations made and not yet freed on this OS thread (shuttle
-        /// runs every test thread on the thread that runs the test).
-        pub fn live() -> usize {
-            LIVE.with(|l| l.get())
-        }
-    }
-
-    /// Whether the allocation was freed.
-    #[derive(Debug)]
-    pub struct ShuttleToken {
-        freed: core::sync::atomic::AtomicBool,
-    }
-
-    impl<A> sealed::Sealed for ShuttleWords<A> {}
-
-    // SAFETY: shuttle's atomic (or a wrapper of it that forwards every
-    // operation); memory from the global allocator.
-    unsafe impl<A: AtomicWord<Value = usize> + 'static> ArcWords for ShuttleWords<A> {
-        type Atomic = A;
-        type Token = ShuttleToken;
-
-        fn token() -> ShuttleToken {
-            LIVE.with(|l| l.set(l.get() + 1));
-            ShuttleToken {
-                freed: core::sync::atomic::AtomicBool::new(false),
-            }
-        }
-
-        unsafe fn free(token: *mut ShuttleToken, _block: *mut u8, _layout: Layout) {
-            // SAFETY: the token lives in the (quarantined, never released)
-            // block, so it is readable even on a buggy second free.
-            let t = unsafe { &*token };
-            // ORDERING: bookkeeping outside the model (plain `core` atomic;
-            // shuttle runs one thread at a time), not part of the protocol.
-            if t.freed.swap(true, core::sync::atomic::Ordering::Relaxed) {
-                panic!("pageref::sync model: double free of an Arc allocation");
-            }
-            LIVE.with(|l| l.set(l.get() - 1));
-        }
-
-        unsafe fn alloc(layout: Layout) -> *mut u8 {
-            // SAFETY: as `CoreWords::alloc`.
-            unsafe { CoreWords::alloc(layout) }
-        }
-
-        fn spin() {
-            shuttle::thread::yield_now()
-        }
-
-        fn fatal(msg: &dyn core::fmt::Display) {
-            if !std::thread::panicking() {
-                panic!("pageref::sync: {msg}")
-            }
-        }
-    }
+model_words! {
+    /// shuttle's `AtomicUsize` (or `A`, a [`ModelAtomic`] wrapper of it),
+    /// for the verification crate's randomized tests with many threads
+    /// (feature `shuttle`). As `LoomWords`: allocations are quarantined
+    /// (never returned during a run), a second free panics, the allocations
+    /// not yet freed are counted ([`live`](Self::live)), and failed checks of
+    /// the counts panic.
+    feature = "shuttle", module = shuttle_words, checker = shuttle,
+    words = ShuttleWords, token = ShuttleToken,
 }
 
 /// Planted bugs for the verification crate (feature `mutants`): never
