@@ -2,7 +2,7 @@
 //! `from_raw` relies on, the overflow guard on the garbage of failed
 //! upgrades, and the aborts on overflow. These need to set the raw words,
 //! which only code inside the module can. The behaviours of std's Arc are
-//! tested in `tests/arc_std.rs`.
+//! tested in `tests/arc_std/`.
 //!
 //! The abort tests run a child process (this test binary again, one ignored
 //! `child_*` test) and check that it died by SIGABRT with the message.
