@@ -160,7 +160,10 @@ pub struct StressArgs {
 
 /// Parses arguments and runs; returns the exit status.
 pub fn main() -> i32 {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return clap_error(&e),
+    };
     let result = match cli.cmd {
         None => crate::sweep::bench(&cli.bench),
         Some(Cmd::Bench(b)) => crate::sweep::bench(&b),
@@ -177,6 +180,28 @@ pub fn main() -> i32 {
             EXIT_USAGE
         }
     }
+}
+
+/// Reports a command line clap refused: `--help` and `--version` are
+/// printed as clap formats them (status 0); anything else (a bad value, an
+/// unknown flag, a conflict) becomes the one-line usage error (status 2).
+fn clap_error(e: &clap::Error) -> i32 {
+    if !e.use_stderr() {
+        // --help, --version: not errors.
+        let _ = e.print();
+        return 0;
+    }
+    eprintln!("pageref: error: {}", clap_line(e));
+    EXIT_USAGE
+}
+
+/// clap's message as one line: its first line, without the "error: "
+/// prefix (the usage and "For more information" lines are dropped).
+pub fn clap_line(e: &clap::Error) -> String {
+    let text = e.to_string();
+    let first = text.lines().map(str::trim).find(|l| !l.is_empty());
+    let first = first.unwrap_or("bad command line");
+    first.strip_prefix("error: ").unwrap_or(first).to_string()
 }
 
 /// What `pageref list` prints: one line per scheme and per workload, the
@@ -228,9 +253,6 @@ pub fn stress(a: &StressArgs) -> Result<i32, UsageError> {
             info.name
         ));
     }
-    if a.threads == 0 {
-        return usage("--threads must be at least 1");
-    }
     let duration = seconds("seconds", &a.seconds)?;
     let read_path = pageref_mm::stress::ReadPath::from_name(&a.read_path).ok_or_else(|| {
         UsageError(format!(
@@ -238,8 +260,12 @@ pub fn stress(a: &StressArgs) -> Result<i32, UsageError> {
             a.read_path
         ))
     })?;
-    let (line, violations) = pagecache::stress(info.name, a.threads, duration, a.seed, read_path)
-        .expect("scheme was validated");
+    let cfg = pagecache::stress_config(a.threads, duration, a.seed, read_path);
+    // The model's own check (threads in 1..=1024, ...): what it would
+    // otherwise panic on.
+    cfg.validate()
+        .map_err(|e| UsageError(format!("stress: {e}")))?;
+    let (line, violations) = pagecache::stress(info.name, &cfg).expect("scheme was validated");
     println!("{line}");
     Ok(if violations > 0 { EXIT_BUG } else { 0 })
 }

@@ -68,11 +68,34 @@ fn bad_input_is_one_line_and_exit_2() {
         (&["--iterations", "10", "--threads", "2"], "--iterations"),
         (&["stress", "--scheme", "nope"], "unknown \"nope\""),
         (&["stress", "--scheme", "floor"], "not a refcount"),
-        (&["stress", "--threads", "0"], "at least 1"),
+        (&["stress", "--seconds", "1e9"], "--seconds"),
         (&["stress", "--seconds", "0"], "more than 0"),
         (&["stress", "--read-path", "slow"], "unknown \"slow\""),
+        // clap's own errors: bad typed values, unknown flags, conflicts.
+        (&["--runs", "x"], "--runs"),
+        (&["--critical", "-1"], "-1"),
+        (&["--iterations", "x"], "--iterations"),
+        (&["--no-such-flag"], "--no-such-flag"),
+        (&["stress", "--threads", "x"], "--threads"),
+        (&["stress", "--seed", "x"], "--seed"),
+        (&["--runs", "2", "stress"], "stress"),
     ];
-    for (args, needle) in cases {
+    // Stress settings the page-cache model refuses: the line is the
+    // model's own reason (`StressConfig::validate`), not its panic.
+    let refused = |threads: usize| {
+        let cfg = pageref_mm::stress::StressConfig {
+            threads,
+            ..Default::default()
+        };
+        cfg.validate()
+            .expect_err("the model accepts this thread count")
+    };
+    let (zero, many) = (refused(0), refused(5000));
+    let model_cases: &[(&[&str], &str)] = &[
+        (&["stress", "--threads", "0"], &zero),
+        (&["stress", "--threads", "5000"], &many),
+    ];
+    for (args, needle) in cases.iter().chain(model_cases) {
         let out = pageref(args);
         let err = text(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
@@ -82,10 +105,27 @@ fn bad_input_is_one_line_and_exit_2() {
         assert!(out.stdout.is_empty(), "{args:?} measured something");
     }
     assert!(!std::path::Path::new(csv).exists());
-    // clap's own errors exit with 2 as well.
-    let out = pageref(&["--no-such-flag"]);
-    assert_eq!(out.status.code(), Some(2));
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// `--help` and `--version` are not errors: clap's text on stdout, status 0.
+#[test]
+fn help_and_version_exit_0() {
+    for args in [&["--help"][..], &["stress", "--help"], &["--version"]] {
+        let out = pageref(args);
+        let so = text(&out.stdout);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+        assert!(out.stderr.is_empty(), "{args:?}: {}", text(&out.stderr));
+        assert!(
+            so.contains("Usage") || so.starts_with("pageref "),
+            "{args:?}: {so}"
+        );
+    }
 }
 
 /// A tiny sweep of every workload and every scheme at 1 and 2 threads writes

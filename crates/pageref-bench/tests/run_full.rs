@@ -229,6 +229,13 @@ fn bad_settings_are_one_line_and_exit_2() {
         ),
         (&[("BIN", bin), ("THREADS", "0")], &[], "at least 1"),
         (&[("BIN", bin), ("DURATION", "x")], &[], "--duration"),
+        // A value clap itself refuses: the line is clap's message, not its
+        // "For more information" footer.
+        (
+            &[("BIN", bin), ("RUNS", "x")],
+            &[],
+            "invalid value 'x' for '--runs",
+        ),
     ];
     for (vars, args, needle) in cases {
         let dir = scratch("bad");
