@@ -50,6 +50,12 @@ fn bad_input_is_one_line_and_exit_2() {
         (&["--duration", "0"], "--duration must be more than 0"),
         (&["--warmup=-1"], "--warmup"),
         (&["--runs", "0"], "--runs"),
+        (&["--threads", "1,2,1"], "1 is given twice"),
+        (&["--workloads", "all,getput"], "`all` must be alone"),
+        (
+            &["--schemes", "floor", "--workloads", "churn"],
+            "nothing to run",
+        ),
         (&["--csv", "/nonexistent-pageref-dir/x.csv"], "cannot write"),
         (&["--plot", dir.to_str().unwrap()], "is a directory"),
         (
