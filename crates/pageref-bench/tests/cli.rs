@@ -214,11 +214,9 @@ fn tiny_sweep_writes_every_format() {
         .find(|r| r["workload"] == "kernel-pread-own" && r["threads"] == 2)
         .unwrap();
     assert!(own2["vs_shared"].as_f64().is_some());
-    // churn-fast counts its fast reads and fallbacks (a fresh file starts
-    // empty: its first reads fall back); pread-fast never falls back.
-    for r in rows.iter().filter(|r| r["workload"] == "churn-fast") {
-        assert!(r["fallbacks"].as_u64().unwrap() > 0, "{r}");
-    }
+    // pread-fast never falls back (nothing writes), however long it ran.
+    // (churn-fast's fallbacks are counted in `iterations_mode`: a timed
+    // 10 ms point may not have run a single read.)
     for r in rows.iter().filter(|r| r["workload"] == "pread-fast") {
         assert_eq!(r["fallbacks"], 0, "{r}");
     }
@@ -315,6 +313,35 @@ fn iterations_mode() {
         serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     assert_eq!(j["config"]["iterations"], 5000);
     assert_eq!(j["rows"].as_array().unwrap().len(), 1);
+
+    // The fast reads, counted over a fixed number of reads: every read of
+    // pread-fast completes without a reference; churn-fast's file starts
+    // empty (no reclaimer runs in this mode), so its first reads fall back.
+    let n: u64 = 500;
+    let out = pageref(&[
+        "--workloads",
+        "pread-fast,churn-fast",
+        "--schemes",
+        "frozen",
+        "--iterations",
+        &n.to_string(),
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let j: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let rows = j["rows"].as_array().unwrap();
+    let row = |w: &str| rows.iter().find(|r| r["workload"] == w).unwrap();
+    let (fast, churn) = (row("pread-fast"), row("churn-fast"));
+    assert_eq!(fast["fast_reads"].as_u64(), Some(n), "{fast}");
+    assert_eq!(fast["fallbacks"].as_u64(), Some(0), "{fast}");
+    let (f, b) = (
+        churn["fast_reads"].as_u64().unwrap(),
+        churn["fallbacks"].as_u64().unwrap(),
+    );
+    assert!(b > 0, "{churn}");
+    assert_eq!(f + b, n, "{churn}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
