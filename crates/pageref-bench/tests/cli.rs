@@ -345,6 +345,49 @@ fn iterations_mode() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// A report that cannot be written after measuring (`/dev/full` accepts
+/// the check before the sweep, then refuses the bytes) is a failed run,
+/// status 1, not bad input; the other reports are still written.
+#[test]
+fn unwritable_report_after_measuring_is_status_1() {
+    let full = std::path::Path::new("/dev/full");
+    if !full.exists() {
+        eprintln!("skipped: no /dev/full here");
+        return;
+    }
+    let dir = scratch("full");
+    let json = dir.join("r.json");
+    let md = dir.join("r.md");
+    let out = pageref(&[
+        "--workloads",
+        "getput",
+        "--schemes",
+        "frozen",
+        "--iterations",
+        "100",
+        "--csv",
+        "/dev/full",
+        "--json",
+        json.to_str().unwrap(),
+        "--markdown",
+        md.to_str().unwrap(),
+    ]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    let errors: Vec<&str> = err
+        .lines()
+        .filter(|l| l.starts_with("pageref: error: "))
+        .collect();
+    assert_eq!(errors.len(), 1, "{err}");
+    assert!(errors[0].contains("--csv /dev/full: cannot write"), "{err}");
+    assert!(!text(&out.stdout).contains("BUG"));
+    let j: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(j["rows"].as_array().unwrap().len(), 1);
+    assert!(std::fs::read_to_string(&md).unwrap().contains("## Machine"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 /// `stress` with a correct scheme prints one summary line and exits 0.
 #[test]
 fn stress_correct_scheme_passes() {
