@@ -183,6 +183,7 @@ fn writer_then_reuse<E: Env>(
         seq(c, 0)
     ));
     c.pread(FileId(1), 0, &mut [0u8; 8], &mut ReadStats::default());
+    // ORDERING: Relaxed; single-threaded test.
     let p = c.slot(FileId(1), 0).unwrap().page.load(Ordering::Relaxed) - 1;
     log.borrow_mut().push(format!(
         "writer: read (1, 0) fills page {p} with file 1's words"
