@@ -69,9 +69,12 @@ fn parse_threads(s: &str) -> Result<Vec<usize>, UsageError> {
                 return usage(format!("--threads {s:?}: {n} is given twice"))
             }
             Ok(n) if n <= MAX_THREADS => v.push(n),
-            _ => return usage(format!(
-                "--threads {s:?}: expected thread counts like 1,2,4 (each at most {MAX_THREADS})"
-            )),
+            _ => {
+                let max = MAX_THREADS;
+                return usage(format!(
+                    "--threads {s:?}: expected counts like 1,2,4, each at most {max}"
+                ));
+            }
         }
     }
     Ok(v)
