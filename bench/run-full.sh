@@ -16,10 +16,9 @@
 #           about 15 min 12 s, plus about 1 min of callgrind.
 #   16core  DURATION=0.25 WARMUP=0.05 RUNS=3, THREADS=1,2,4,8,16, CALLGRIND=0.
 #           380 points x 3 runs x 0.30 s = 342 s, about 5 min 42 s on 16
-#           cores: within the 7 minutes a 16-core machine lent for at most
-#           10 minutes a command allows, with room for start-up. (The
-#           measured time was 0.4 s until the arc-* workloads joined, and
-#           0.35 s until pread-fast and churn-fast joined.)
+#           cores: the profile is sized to finish within 6 minutes on 16
+#           cores. (The measured time was 0.4 s until the arc-* workloads
+#           joined, and 0.35 s until pread-fast and churn-fast joined.)
 #
 # A point is one (workload, contestant, thread count); its runs keep the
 # min/median/max method of `pageref bench` in every profile. The counts above

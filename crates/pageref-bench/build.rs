@@ -1,5 +1,6 @@
 //! Records the compiler's version and the build profile for the benchmark
 //! reports (the machine description of every CSV/JSON file).
+#![forbid(unsafe_code)]
 
 use std::process::Command;
 

@@ -10,6 +10,7 @@
 //! atomic read-modify-writes, not of contention (`pageref bench --workloads
 //! arc-upgrade,arc-clone,arc-churn` measures that). Not run by `cargo test`.
 //! The targets: `clone_drop` and `upgrade_drop` within 5% of std's.
+#![forbid(unsafe_code)]
 
 use std::hint::black_box;
 

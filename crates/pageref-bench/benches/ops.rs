@@ -15,6 +15,7 @@
 //! callback below declares one marker type per scheme, named as the
 //! registry's identifier (`frozen_posted` for `frozen-posted`), which is
 //! what divan prints, and generates every bench with the list of markers.
+#![forbid(unsafe_code)]
 
 use std::hint::black_box;
 use std::sync::atomic::{AtomicU32, AtomicU64};

@@ -2,11 +2,18 @@
 //! `pageref list`.
 //!
 //! Validation is in [`plan`](crate::plan), the measuring loop in
-//! [`sweep`](crate::sweep). Bad input (an unknown scheme or workload, zero threads, a zero duration,
-//! an unwritable output path, an unusable `--file`) ends the program with a
-//! one-line message on stderr and exit status 2, before anything is measured.
-//! A bug found while measuring (a get that failed where none can, ...) ends
-//! it with status 1 after the reports are written.
+//! [`sweep`](crate::sweep). Exit statuses:
+//!
+//! * 0: the run completed and found no bug;
+//! * 1 ([`EXIT_BUG`], [`EXIT_FAILED`]): the run failed: a bug found while
+//!   measuring (a get that failed where none can, ...; the reports are
+//!   written), or a failure of the machine after the plan was accepted (a
+//!   report that cannot be written, the others still are);
+//! * 2 ([`EXIT_USAGE`]): bad input (a value clap refuses, an unknown flag,
+//!   scheme or workload, zero threads, a zero duration, an unwritable output
+//!   path, an unusable `--file`), before anything is measured.
+//!
+//! Every error is one line on stderr, `pageref: error: ...`.
 
 use std::path::PathBuf;
 
@@ -18,10 +25,16 @@ use crate::plan::{seconds, usage};
 use crate::scheme;
 use crate::workloads::Kind;
 
-/// Exit status for bad input.
+/// Exit status for bad input (the command line, found before anything is
+/// measured).
 pub const EXIT_USAGE: i32 = 2;
 /// Exit status when a run found a bug (a failed get, a violation).
 pub const EXIT_BUG: i32 = 1;
+/// Exit status when the machine failed a run the command line asked for
+/// correctly: a report that cannot be written after measuring, a kernel
+/// workload's file that cannot be created. The status of a failed run, as
+/// [`EXIT_BUG`]; the message on stderr says which.
+pub const EXIT_FAILED: i32 = 1;
 
 /// `pageref --version`: the version and how this binary was built (what a
 /// report made with a prebuilt binary can say about its compiler).
@@ -36,6 +49,9 @@ const LONG_VERSION: &str = concat!(
     ")"
 );
 
+/// The exit statuses, as `--help` states them.
+const EXIT_STATUS_HELP: &str = "Exit status: 0 done, no bug found; 1 a bug was found, or a report could not be written (the others are); 2 bad command line (nothing measured).";
+
 /// `pageref`: scalability benchmarks of every page-refcount scheme, and the
 /// page-cache stress test. Without a subcommand, runs `bench`.
 #[derive(Debug, Parser)]
@@ -43,7 +59,8 @@ const LONG_VERSION: &str = concat!(
     name = "pageref",
     version,
     long_version = LONG_VERSION,
-    args_conflicts_with_subcommands = true
+    args_conflicts_with_subcommands = true,
+    after_help = EXIT_STATUS_HELP
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -160,7 +177,10 @@ pub struct StressArgs {
 
 /// Parses arguments and runs; returns the exit status.
 pub fn main() -> i32 {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return clap_error(&e),
+    };
     let result = match cli.cmd {
         None => crate::sweep::bench(&cli.bench),
         Some(Cmd::Bench(b)) => crate::sweep::bench(&b),
@@ -177,6 +197,28 @@ pub fn main() -> i32 {
             EXIT_USAGE
         }
     }
+}
+
+/// Reports a command line clap refused: `--help` and `--version` are
+/// printed as clap formats them (status 0); anything else (a bad value, an
+/// unknown flag, a conflict) becomes the one-line usage error (status 2).
+fn clap_error(e: &clap::Error) -> i32 {
+    if !e.use_stderr() {
+        // --help, --version: not errors.
+        let _ = e.print();
+        return 0;
+    }
+    eprintln!("pageref: error: {}", clap_line(e));
+    EXIT_USAGE
+}
+
+/// clap's message as one line: its first line, without the "error: "
+/// prefix (the usage and "For more information" lines are dropped).
+pub fn clap_line(e: &clap::Error) -> String {
+    let text = e.to_string();
+    let first = text.lines().map(str::trim).find(|l| !l.is_empty());
+    let first = first.unwrap_or("bad command line");
+    first.strip_prefix("error: ").unwrap_or(first).to_string()
 }
 
 /// What `pageref list` prints: one line per scheme and per workload, the
@@ -228,9 +270,6 @@ pub fn stress(a: &StressArgs) -> Result<i32, UsageError> {
             info.name
         ));
     }
-    if a.threads == 0 {
-        return usage("--threads must be at least 1");
-    }
     let duration = seconds("seconds", &a.seconds)?;
     let read_path = pageref_mm::stress::ReadPath::from_name(&a.read_path).ok_or_else(|| {
         UsageError(format!(
@@ -238,8 +277,12 @@ pub fn stress(a: &StressArgs) -> Result<i32, UsageError> {
             a.read_path
         ))
     })?;
-    let (line, violations) = pagecache::stress(info.name, a.threads, duration, a.seed, read_path)
-        .expect("scheme was validated");
+    let cfg = pagecache::stress_config(a.threads, duration, a.seed, read_path);
+    // The model's own check (threads in 1..=1024, ...): what it would
+    // otherwise panic on.
+    cfg.validate()
+        .map_err(|e| UsageError(format!("stress: {e}")))?;
+    let (line, violations) = pagecache::stress(info.name, &cfg).expect("scheme was validated");
     println!("{line}");
     Ok(if violations > 0 { EXIT_BUG } else { 0 })
 }

@@ -286,8 +286,31 @@ mod tests {
         }
     }
 
-    /// The sampled ops never exceed what the workers did in total, and a
-    /// point with 2 threads does count work.
+    /// A workload whose every worker reports one retry and whose check
+    /// after the point reports one miss: what each thread and the check
+    /// counted reaches the sample, however little the point ran.
+    struct Tallied(AtomicU64);
+    impl Workload for Tallied {
+        type Local = ();
+        fn local(&self, _tid: usize) {}
+        fn step(&self, _l: &mut ()) {
+            // ORDERING: Relaxed; read after the joins.
+            self.0.fetch_add(1, Ordering::Relaxed);
+        }
+        fn finish(&self, _l: (), t: &mut Tally) {
+            t.retries += 1;
+        }
+        fn check_after(&self, t: &mut Tally) {
+            t.misses += 1;
+        }
+    }
+
+    /// What a timed point counts, without asserting how much got done in
+    /// its 20 ms (a loaded machine may not schedule the workers at all):
+    /// the sampled ops never exceed what the workers did, come in whole
+    /// batches, and the elapsed time covers the sleep; every worker's tally
+    /// and the final check reach the sample. The fixed-work mode runs
+    /// exactly what it is asked.
     #[test]
     fn counts_what_was_done() {
         let w = Count(AtomicU64::new(0));
@@ -296,11 +319,23 @@ mod tests {
             duration: Duration::from_millis(20),
         };
         let s = run_point(&w, 2, &Cores::detect(), timing);
-        assert!(s.ops > 0);
-        assert!(s.ops <= w.0.load(Ordering::Relaxed));
-        assert!(s.secs >= 0.019);
+        // ORDERING: Relaxed; the workers were joined inside run_point.
+        let done = w.0.load(Ordering::Relaxed);
+        assert!(s.ops <= done, "{} sampled, {done} done", s.ops);
+        assert_eq!(s.ops % BATCH, 0, "{}", s.ops);
+        assert!(s.secs >= timing.duration.as_secs_f64(), "{}", s.secs);
+
+        let w = Tallied(AtomicU64::new(0));
+        let s = run_point(&w, 3, &Cores::detect(), timing);
+        assert_eq!((s.tally.retries, s.tally.misses), (3, 1), "{:?}", s.tally);
+
         let s = run_iterations(&w, 1000, &Cores::detect());
         assert_eq!(s.ops, 1000);
+        assert_eq!((s.tally.retries, s.tally.misses), (1, 1), "{:?}", s.tally);
+        // ORDERING: Relaxed; run_iterations ran on this thread.
+        let steps = w.0.load(Ordering::Relaxed);
+        // Both points' steps: the timed one's (any number) and exactly 1000.
+        assert!(steps >= 1000, "{steps}");
     }
 
     #[test]

@@ -189,7 +189,6 @@ mod tests {
         assert_eq!(cpu_model(x86).as_deref(), Some("Intel(R) Xeon(R) Gold"));
         assert_eq!(cpu_model("processor : 0\n"), None);
         let m = Machine::detect(2);
-        assert_eq!(m.cores, 2);
         assert!(!m.rustc.is_empty() && !m.kernel.is_empty());
     }
 }

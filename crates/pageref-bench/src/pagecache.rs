@@ -245,49 +245,42 @@ impl<R: PageRef> Workload for Churn<R> {
     }
 }
 
-struct Stress {
+/// The stress run's configuration: the model's defaults with the command
+/// line's settings. `seed: None` keeps the model's default seed. Check it
+/// with [`StressConfig::validate`](pageref_mm::stress::StressConfig::validate)
+/// before [`stress`] runs it.
+pub fn stress_config(
     threads: usize,
     duration: Duration,
     seed: Option<u64>,
     read_path: pageref_mm::stress::ReadPath,
+) -> pageref_mm::stress::StressConfig {
+    let defaults = pageref_mm::stress::StressConfig::default();
+    pageref_mm::stress::StressConfig {
+        threads,
+        duration,
+        seed: seed.unwrap_or(defaults.seed),
+        read_path,
+        ..defaults
+    }
 }
 
-impl SchemeVisitor for Stress {
+struct Stress<'a>(&'a pageref_mm::stress::StressConfig);
+
+impl SchemeVisitor for Stress<'_> {
     type Output = (String, u64);
     fn visit<R: PageRef + 'static>(self, info: &'static SchemeInfo) -> (String, u64) {
-        let defaults = pageref_mm::stress::StressConfig::default();
-        let cfg = pageref_mm::stress::StressConfig {
-            threads: self.threads,
-            duration: self.duration,
-            seed: self.seed.unwrap_or(defaults.seed),
-            read_path: self.read_path,
-            ..defaults
-        };
-        let mut report = pageref_mm::stress::run::<R>(&cfg);
+        let mut report = pageref_mm::stress::run::<R>(self.0);
         report.scheme = info.name.to_string();
         (report.to_string(), report.violations())
     }
 }
 
-/// Runs the page-cache stress test with the scheme named `scheme` and the
-/// readers on `read_path`: its one-line summary and the number of
-/// violations. `seed: None` takes the model's default seed.
-pub fn stress(
-    scheme: &str,
-    threads: usize,
-    duration: Duration,
-    seed: Option<u64>,
-    read_path: pageref_mm::stress::ReadPath,
-) -> Option<(String, u64)> {
-    with_scheme(
-        scheme,
-        Stress {
-            threads,
-            duration,
-            seed,
-            read_path,
-        },
-    )
+/// Runs the page-cache stress test `cfg` with the scheme named `scheme`:
+/// its one-line summary and the number of violations; `None` for an
+/// unknown scheme. Panics if `cfg` is invalid (the model's `run` does).
+pub fn stress(scheme: &str, cfg: &pageref_mm::stress::StressConfig) -> Option<(String, u64)> {
+    with_scheme(scheme, Stress(cfg))
 }
 
 #[cfg(test)]

@@ -52,20 +52,31 @@ pub fn default_threads(cores: usize) -> Vec<usize> {
     v
 }
 
+/// The most thread counts a point may have (`--threads`).
+pub const MAX_THREADS: usize = 4096;
+/// The most runs per point (`--runs`): keeps [`Plan::point_runs`] and the
+/// estimate far from overflowing.
+pub const MAX_RUNS: usize = 1000;
+
+/// Parses `--threads`: positive counts up to [`MAX_THREADS`], each once (a
+/// count given twice would be measured twice, as two rows of one point).
 fn parse_threads(s: &str) -> Result<Vec<usize>, UsageError> {
     let mut v = Vec::new();
     for part in s.split(',').map(str::trim) {
         match part.parse::<usize>() {
             Ok(0) => return usage("--threads: a thread count must be at least 1"),
-            Ok(n) if n <= 4096 => v.push(n),
+            Ok(n) if v.contains(&n) => {
+                return usage(format!("--threads {s:?}: {n} is given twice"))
+            }
+            Ok(n) if n <= MAX_THREADS => v.push(n),
             _ => {
+                let max = MAX_THREADS;
                 return usage(format!(
-                    "--threads {s:?}: expected thread counts like 1,2,4"
-                ))
+                    "--threads {s:?}: expected counts like 1,2,4, each at most {max}"
+                ));
             }
         }
     }
-    v.dedup();
     Ok(v)
 }
 
@@ -81,6 +92,11 @@ where
 {
     if s.trim() == "all" {
         return Ok(all);
+    }
+    if s.split(',').any(|part| part.trim() == "all") {
+        return usage(format!(
+            "--{opt} {s:?}: `all` must be alone (it already names every one)"
+        ));
     }
     let mut v = Vec::new();
     for part in s.split(',').map(str::trim) {
@@ -317,6 +333,9 @@ pub fn plan(a: &BenchArgs, cores: usize) -> Result<Plan, UsageError> {
     if a.runs == 0 {
         return usage("--runs must be at least 1");
     }
+    if a.runs > MAX_RUNS {
+        return usage(format!("--runs must be at most {MAX_RUNS}"));
+    }
     if a.iterations == Some(0) {
         return usage("--iterations must be at least 1");
     }
@@ -369,6 +388,16 @@ pub fn plan(a: &BenchArgs, cores: usize) -> Result<Plan, UsageError> {
         .collect();
     if !g.is_empty() {
         groups.push(g);
+    }
+    if groups.is_empty() {
+        // Only schemes that are not refcounts, on workloads that free pages.
+        let names: Vec<&str> = schemes.iter().map(|s| s.name).collect();
+        let kinds: Vec<&str> = kinds.iter().map(|k| k.name()).collect();
+        return usage(format!(
+            "nothing to run: {} is not a refcount and is skipped for {} (they free pages); add a correct scheme",
+            names.join(", "),
+            kinds.join(", ")
+        ));
     }
     if threads.iter().any(|&t| t > cores) {
         notes.push(format!(
@@ -424,6 +453,69 @@ mod tests {
         assert!(parse_threads("0").is_err());
         assert!(parse_threads("1,x").is_err());
         assert!(parse_threads("").is_err());
+    }
+
+    /// A thread count given twice is refused, wherever it repeats (not
+    /// only next to itself).
+    #[test]
+    fn thread_counts_given_twice() {
+        for list in ["1,2,1", "2,2", "4, 1, 2, 4"] {
+            let e = parse_threads(list).unwrap_err().0;
+            assert!(e.contains("given twice"), "{list}: {e}");
+        }
+        assert!(parse_threads(&MAX_THREADS.to_string()).is_ok());
+        assert!(parse_threads(&(MAX_THREADS + 1).to_string()).is_err());
+    }
+
+    fn plan_of(args: &[&str]) -> Result<Plan, UsageError> {
+        use clap::Parser;
+        let mut argv = vec!["pageref"];
+        argv.extend_from_slice(args);
+        let cli = crate::cli::Cli::try_parse_from(argv).unwrap();
+        plan(cli.bench_args(), 2)
+    }
+
+    /// `all` mixed with names is refused as such, not as an unknown name.
+    #[test]
+    fn all_must_be_alone() {
+        for (opt, name) in [("--workloads", "getput"), ("--schemes", "frozen")] {
+            for list in [
+                format!("all,{name}"),
+                format!("{name}, all"),
+                "all,nope".into(),
+            ] {
+                let list = list.as_str();
+                let e = plan_of(&[opt, list, "--dry-run"]).unwrap_err().0;
+                assert!(e.contains("`all` must be alone"), "{opt} {list}: {e}");
+                assert!(!e.contains("unknown"), "{opt} {list}: {e}");
+            }
+        }
+    }
+
+    /// A plan whose every contestant is skipped is a usage error; with a
+    /// correct scheme beside the floor it runs that scheme.
+    #[test]
+    fn nothing_to_run() {
+        let e = plan_of(&["--schemes", "floor", "--workloads", "churn,churn-fast"])
+            .unwrap_err()
+            .0;
+        assert!(e.starts_with("nothing to run: floor"), "{e}");
+        assert!(e.contains("churn, churn-fast"), "{e}");
+        let p = plan_of(&["--schemes", "floor,frozen", "--workloads", "churn"]).unwrap();
+        assert_eq!(p.groups.len(), 1);
+        assert_eq!(p.groups[0].len(), 1);
+        assert_eq!(p.groups[0][0].name, "frozen");
+    }
+
+    /// `--runs` is capped, so that the number of runs cannot overflow.
+    #[test]
+    fn runs_are_capped() {
+        let max = MAX_RUNS.to_string();
+        let p = plan_of(&["--runs", &max]).unwrap();
+        assert_eq!(p.runs, MAX_RUNS);
+        let over = (MAX_RUNS + 1).to_string();
+        let e = plan_of(&["--runs", &over]).unwrap_err().0;
+        assert!(e.contains("--runs must be at most"), "{e}");
     }
 
     #[test]

@@ -204,9 +204,15 @@ impl PageRef for Floor {
     }
     #[inline]
     fn sub_and_test(&self, nr: u32) -> bool {
-        // ORDERING: AcqRel, as FrozenRef's put: Release so that our uses
-        // precede the free, Acquire so that the one reaching 0 sees the rest.
-        self.word.fetch_sub(nr, Ordering::AcqRel) == nr
+        // ORDERING: Release, the shipped FrozenRef's decrement (its
+        // default policy `AcquireFinal`'s `PUT`, taken from there): our uses
+        // precede whoever frees. FrozenRef gets its Acquire from the final
+        // `0 -> FROZEN` CAS, which the floor has no use for (it never
+        // frees). AcqRel here would be a stronger, dearer instruction than
+        // FrozenRef's on arm64 (`ldaddal` for `ldaddl`): no longer a floor.
+        self.word
+            .fetch_sub(nr, <pageref::AcquireFinal as pageref::Policy>::PUT)
+            == nr
     }
     #[inline]
     fn add_unless_frozen(&self, nr: u32) -> bool {

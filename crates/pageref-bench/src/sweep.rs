@@ -3,7 +3,7 @@
 
 use pageref::PageRef;
 
-use crate::cli::{BenchArgs, EXIT_BUG};
+use crate::cli::{BenchArgs, EXIT_BUG, EXIT_FAILED};
 use crate::getput::GetPut;
 use crate::harness::{run_iterations, run_point, Cores, Sample, Tally, Workload};
 use crate::kernel::KernelPread;
@@ -53,14 +53,16 @@ impl SchemeVisitor for MeasureScheme<'_> {
     }
 }
 
-/// Measures one run of contestant `c` at `threads` threads.
+/// Measures one run of contestant `c` at `threads` threads. `Err` is a
+/// failure of the machine while measuring (a kernel workload's file could
+/// not be created), not of the command line, which `plan()` checked.
 fn measure(
     c: Contestant,
     threads: usize,
     plan: &Plan,
     a: &BenchArgs,
     cores: &Cores,
-) -> Result<Sample, UsageError> {
+) -> Result<Sample, String> {
     match c.kind.field() {
         Field::Schemes => {
             let s = c.scheme.expect("a per-scheme contestant has a scheme");
@@ -77,7 +79,7 @@ fn measure(
         Field::Kernel => {
             let spot = plan.spot.as_ref().expect("checked in plan()");
             let own = c.kind == Kind::KernelPreadOwn;
-            let handles = spot.create(own, threads).map_err(UsageError)?;
+            let handles = spot.create(own, threads)?;
             Ok(run(&KernelPread::new(handles), threads, plan, cores))
         }
         Field::Arc => Ok(crate::arc::measure(
@@ -94,7 +96,7 @@ fn measure(
 /// Runs every group of `plan`: at each thread count, run r of every
 /// contestant, then run r + 1 of every contestant, so that drift (thermal,
 /// frequency, other load) spreads over all of them equally.
-fn sweep(plan: &Plan, a: &BenchArgs, cores: &Cores) -> Result<Vec<Row>, UsageError> {
+fn sweep(plan: &Plan, a: &BenchArgs, cores: &Cores) -> Result<Vec<Row>, String> {
     let pb = indicatif::ProgressBar::new(plan.point_runs() as u64);
     pb.set_style(
         indicatif::ProgressStyle::with_template("{bar:20} {pos}/{len} points, ~{eta} left: {msg}")
@@ -139,16 +141,42 @@ fn sweep(plan: &Plan, a: &BenchArgs, cores: &Cores) -> Result<Vec<Row>, UsageErr
     Ok(rows)
 }
 
-fn write_out(opt: &str, path: &std::path::Path, text: &str) -> Result<(), UsageError> {
-    std::fs::write(path, text)
-        .map_err(|e| UsageError(format!("--{opt} {}: cannot write: {e}", path.display())))
+/// Writes one report; `Err` is the one-line reason.
+fn write_out(opt: &str, path: &std::path::Path, text: &str) -> Result<(), String> {
+    std::fs::write(path, text).map_err(|e| format!("--{opt} {}: cannot write: {e}", path.display()))
+}
+
+/// Writes every report asked for, each on its own: one that cannot be
+/// written (the disk filled, the directory went away during the sweep) is
+/// reported on stderr and the others are still written. Returns whether
+/// all were.
+fn write_reports(a: &BenchArgs, report: &Report) -> bool {
+    let mut ok = true;
+    let mut out = |opt: &str,
+                   path: &Option<std::path::PathBuf>,
+                   text: &dyn Fn() -> Result<String, String>| {
+        let Some(p) = path else { return };
+        if let Err(e) = text().and_then(|t| write_out(opt, p, &t)) {
+            eprintln!("pageref: error: {e}");
+            ok = false;
+        }
+    };
+    out("csv", &a.csv, &|| Ok(report::csv(report)));
+    out("json", &a.json, &|| Ok(report::json(report)));
+    out("markdown", &a.markdown, &|| Ok(report::markdown(report)));
+    out("plot", &a.plot, &|| report::svg(report));
+    ok
 }
 
 /// `pageref bench`: returns the exit status.
 ///
-/// Status 1 when a contestant that should be clean counted a bug. The same
-/// anomalies in a scheme with known failures ("fails s05") are findings
-/// the registry predicts: they are shown and noted, and do not fail the run.
+/// `Err` (status 2) is bad input only, found before anything is measured.
+/// Status 1 ([`EXIT_BUG`]) when a contestant that should be clean counted a
+/// bug; the same anomalies in a scheme with known failures ("fails s05")
+/// are findings the registry predicts: they are shown and noted, and do not
+/// fail the run. Status 1 ([`EXIT_FAILED`]) as well when the machine failed
+/// the run after the plan was accepted: a kernel workload's file could not
+/// be created, or a report could not be written (the others still are).
 pub fn bench(a: &BenchArgs) -> Result<i32, UsageError> {
     let cores = Cores::detect();
     let plan = plan(a, cores.count())?;
@@ -161,26 +189,20 @@ pub fn bench(a: &BenchArgs) -> Result<i32, UsageError> {
     }
     eprintln!("pageref: {}", plan.estimate_line());
     let machine = Machine::detect(cores.count());
-    let rows = sweep(&plan, a, &cores)?;
+    let rows = match sweep(&plan, a, &cores) {
+        Ok(rows) => rows,
+        Err(e) => {
+            eprintln!("pageref: error: {e}");
+            return Ok(EXIT_FAILED);
+        }
+    };
     let report = Report {
         machine,
         config: plan.config.clone(),
         rows,
     };
     print!("{}", report::summary(&report));
-    if let Some(p) = &a.csv {
-        write_out("csv", p, &report::csv(&report))?;
-    }
-    if let Some(p) = &a.json {
-        write_out("json", p, &report::json(&report))?;
-    }
-    if let Some(p) = &a.markdown {
-        write_out("markdown", p, &report::markdown(&report))?;
-    }
-    if let Some(p) = &a.plot {
-        let svg = report::svg(&report).map_err(UsageError)?;
-        write_out("plot", p, &svg)?;
-    }
+    let written = write_reports(a, &report);
     let (known, unexpected): (Vec<&Row>, Vec<&Row>) = report
         .rows
         .iter()
@@ -200,5 +222,5 @@ pub fn bench(a: &BenchArgs) -> Result<i32, UsageError> {
         eprintln!("pageref: {bugs} anomalies that are bugs were counted (see the notes column)");
         return Ok(EXIT_BUG);
     }
-    Ok(0)
+    Ok(if written { 0 } else { EXIT_FAILED })
 }

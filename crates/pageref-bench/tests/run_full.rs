@@ -3,7 +3,7 @@
 //! `--dry-run` prints the plan and the estimate from `pageref bench
 //! --dry-run` and measures nothing; bad settings stop it with one line and
 //! status 2; the 16-core profile's estimate is what its header says, within
-//! its 7-minute budget.
+//! its 6-minute budget.
 //!
 //! Nothing is measured here (dry runs only). Runtime: about a second.
 
@@ -80,6 +80,10 @@ fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
+/// What the 16-core profile is sized for: its whole measurement within
+/// 6 minutes on 16 cores (`docs/benchmark.md`).
+const SIXTEEN_CORE_BUDGET_SECS: u64 = 6 * 60;
+
 /// The numbers after "estimate: " in the plan lines: (runs, seconds per run).
 fn plan_estimates(stdout: &str) -> Vec<(usize, f64)> {
     stdout
@@ -103,7 +107,7 @@ fn total(stdout: &str) -> u64 {
 
 /// `PROFILE=16core BIN=... --dry-run`: no cargo, rustc or git; threads
 /// 1,2,4,8,16 with 3 runs of 0.05 + 0.25 s; the estimate is the header's,
-/// and within 7 minutes with a minute to spare for start-up and overhead.
+/// and within the profile's 6 minutes.
 #[test]
 fn sixteen_core_profile_runs_without_a_toolchain() {
     let dir = scratch("16core");
@@ -155,8 +159,9 @@ fn sixteen_core_profile_runs_without_a_toolchain() {
         "{secs} vs {runs} runs"
     );
     assert!(
-        secs <= 360,
-        "the 16-core profile no longer fits 7 minutes: {secs} s"
+        secs <= SIXTEEN_CORE_BUDGET_SECS,
+        "the 16-core profile no longer fits {} minutes: {secs} s",
+        SIXTEEN_CORE_BUDGET_SECS / 60
     );
 
     // The header states the same plan: "N points x 3 runs x 0.30 s".
@@ -229,6 +234,13 @@ fn bad_settings_are_one_line_and_exit_2() {
         ),
         (&[("BIN", bin), ("THREADS", "0")], &[], "at least 1"),
         (&[("BIN", bin), ("DURATION", "x")], &[], "--duration"),
+        // A value clap itself refuses: the line is clap's message, not its
+        // "For more information" footer.
+        (
+            &[("BIN", bin), ("RUNS", "x")],
+            &[],
+            "invalid value 'x' for '--runs",
+        ),
     ];
     for (vars, args, needle) in cases {
         let dir = scratch("bad");

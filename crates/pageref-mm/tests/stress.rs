@@ -32,32 +32,41 @@ fn until_caught<R: PageRef + 'static, E: Env>(read_path: ReadPath) -> StressRepo
     };
     let r = stress::run_in::<R, E>(&cfg);
     println!("{r}");
-    let (after, _) = r
+    // Found at all within the 20 s (when is not asserted: a loaded machine
+    // may take longer, and a bug the end-of-run audit finds is stamped
+    // after the run).
+    let (_, what) = r
         .first_violation
         .as_ref()
         .expect("the planted bug went unnoticed");
+    assert!(!what.is_empty(), "{r}");
     assert!(r.violations() > 0, "{r}");
-    assert!(*after < Duration::from_secs(20), "{r}");
     r
+}
+
+/// The configuration of [`short_run`].
+fn short_config(read_path: ReadPath) -> StressConfig {
+    StressConfig {
+        duration: Duration::from_millis(700),
+        read_path,
+        ..StressConfig::default()
+    }
 }
 
 /// One short run of a scheme, with the registry's name.
 fn short_run<R: PageRef + 'static>(name: &str, read_path: ReadPath) -> StressReport {
-    let cfg = StressConfig {
-        duration: Duration::from_millis(700),
-        read_path,
-        ..StressConfig::default()
-    };
-    let mut r = stress::run::<R>(&cfg);
+    let mut r = stress::run::<R>(&short_config(read_path));
     r.scheme = name.to_string();
     println!("{r}");
     r
 }
 
-/// Asserts that a clean run exercised every path.
+/// Asserts that a clean run exercised every path: each at least once (how
+/// often depends on the machine's speed and load, which a test must not
+/// assert).
 fn assert_exercised(r: &StressReport) {
     let o = &r.ops;
-    assert!(o.reads() > 5_000 && o.read.misses > 50, "{r}");
+    assert!(o.reads() > 0 && o.read.misses > 0, "{r}");
     for op in [
         Op::Reclaim,
         Op::Truncate,
@@ -65,16 +74,39 @@ fn assert_exercised(r: &StressReport) {
         Op::ZeroRange,
         Op::Churn,
     ] {
-        assert!(o.done(op) > 20, "{op:?} too rare: {r}");
+        assert!(o.done(op) > 0, "{op:?} never done: {r}");
     }
     assert!(
         o.read.failed_gets > 0 && o.read.retries > 0,
         "race windows never hit: {r}"
     );
     if r.read_path != ReadPath::Refcounted {
-        assert!(o.read.fast > 1_000 && o.read.fallbacks > 0, "{r}");
+        assert!(o.read.fast > 0 && o.read.fallbacks > 0, "{r}");
     }
 }
+
+/// What any run guarantees, whatever the scheme, a broken one included:
+/// the audit places every page of the arena exactly once (cached, free,
+/// quarantined, or a problem), each audit problem is one `leak` violation,
+/// a first violation is recorded exactly when there are violations, and
+/// the workers ran.
+fn assert_accounted(r: &StressReport, cfg: &StressConfig) {
+    let a = &r.audit;
+    assert_eq!(
+        a.cached + a.free + a.quarantined + a.problems,
+        cfg.cache.arena_pages,
+        "{r}"
+    );
+    assert_eq!(r.violations[Kind::Leak], a.problems as u64, "{r}");
+    assert_eq!(r.first_violation.is_some(), r.violations() > 0, "{r}");
+    assert_eq!(r.threads, cfg.threads, "{r}");
+    assert!(r.ops.reads() > 0, "{r}");
+}
+
+/// Schemes whose known failures need a C11 weak-memory execution: on x86
+/// (total store order; their RMWs are locked instructions) they must run
+/// clean. frozen-posted: the final CAS relaxed.
+const WEAK_MEMORY_ONLY: &[&str] = &["frozen-posted"];
 
 macro_rules! run_registry {
     ([] $($id:ident $name:literal ($ty:ty) {
@@ -87,27 +119,39 @@ macro_rules! run_registry {
         /// reclaims, truncates, migrations and zero ranges, churn, failed
         /// `try_get`s, re-check mismatches, fast reads and fallbacks).
         ///
-        /// A scheme that fails one of them (rcuref: s03, s04, s05; frozen-posted:
-        /// s01, s03, s05, s07, s10) is run and reported, but its outcome is
-        /// not asserted here: rcuref's window is a few instructions wide
-        /// (a run may or may not hit it), and frozen-posted's failures need a
-        /// C11 weak-memory execution that x86 does not produce. rcuref's is
+        /// A scheme that fails one of them (rcuref: s03, s04, s05;
+        /// frozen-posted: s01, s03, s05, s07, s09, s10) is held only to what
+        /// it still guarantees. rcuref's window is a few instructions wide
+        /// (a run may or may not hit it, and then anything may follow), so
+        /// only the accounting every run keeps is asserted; its failure is
         /// asserted by the seeded shuttle search
-        /// `shuttle_rcuref_fails_s05_in_the_cache`, frozen-posted's by the
-        /// loom scenarios of `pageref-model`.
+        /// `shuttle_rcuref_fails_s05_in_the_cache`. frozen-posted's failures
+        /// need a C11 weak-memory execution that x86 does not produce: on
+        /// x86 it must run clean (elsewhere, the accounting only); its
+        /// failures are asserted by the loom scenarios of `pageref-model`.
         #[test]
         fn registry_schemes_on_every_read_path() {
+            for name in WEAK_MEMORY_ONLY {
+                assert!(
+                    pageref::SCHEMES.iter().any(|s| s.name == *name && !s.fails.is_empty()),
+                    "{name} is no longer a scheme with known failures"
+                );
+            }
             for path in ReadPath::ALL {
+                let cfg = short_config(path);
                 $(
                     let fails: &[&str] = &[$($f),*];
                     let r = short_run::<$ty>($name, path);
-                    if fails.iter().any(|f| CACHE_SCENARIOS.contains(f)) {
-                        println!("  ({} fails {:?}: outcome not asserted here)", $name, fails);
-                    } else {
+                    assert_accounted(&r, &cfg);
+                    let known = fails.iter().any(|f| CACHE_SCENARIOS.contains(f));
+                    let x86 = cfg!(any(target_arch = "x86", target_arch = "x86_64"));
+                    if !known || (x86 && WEAK_MEMORY_ONLY.contains(&$name)) {
                         assert_eq!(r.violations(), 0, "{r}");
                         assert_exercised(&r);
                         let a = &r.audit;
-                        assert_eq!(a.cached + a.free, 48, "{r}");
+                        assert_eq!(a.cached + a.free, cfg.cache.arena_pages, "{r}");
+                    } else {
+                        println!("  ({} fails {:?}: only the accounting is asserted)", $name, fails);
                     }
                 )*
             }

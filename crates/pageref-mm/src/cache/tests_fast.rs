@@ -183,6 +183,7 @@ fn writer_then_reuse<E: Env>(
         seq(c, 0)
     ));
     c.pread(FileId(1), 0, &mut [0u8; 8], &mut ReadStats::default());
+    // ORDERING: Relaxed; single-threaded test.
     let p = c.slot(FileId(1), 0).unwrap().page.load(Ordering::Relaxed) - 1;
     log.borrow_mut().push(format!(
         "writer: read (1, 0) fills page {p} with file 1's words"
@@ -314,41 +315,45 @@ fn trace_writer_even_to_even() {
 /// A reader that waits while the count is odd, instead of giving up: when
 /// the writer cannot run until the reader returns (the reader runs on the
 /// writer's CPU: an interrupt, or the writer's own read), it waits forever.
-/// Here the wait is cut by the checker's deadline (0.2 s); the shipped
-/// reader falls back at once. (With the writer on another CPU waiting is
-/// only slower and returns only validated data: the loom model
+/// Here the wait is cut after [`WAITS`] rounds of its loop, counted by the
+/// hook; the shipped reader falls back at once, without waiting a single
+/// round. (With the writer on another CPU waiting is only slower and
+/// returns only validated data: the loom model
 /// `zero_range_reader_waiting_on_odd_is_only_slower`.)
 #[test]
 fn trace_reader_waiting_on_odd_livelocks_inside_a_section() {
-    /// Gives up when the deadline has passed.
-    struct Deadline(Instant);
-    impl<R, E: Env> ReadHook<R, E> for Deadline {
+    /// Rounds of waiting after which the hook gives up the read.
+    const WAITS: u64 = 10_000;
+    /// Counts the rounds of waiting (`keep_going` calls); gives up after
+    /// [`WAITS`].
+    struct Rounds(u64);
+    impl<R, E: Env> ReadHook<R, E> for Rounds {
         fn keep_going(&mut self) -> bool {
-            Instant::now() < self.0
+            self.0 += 1;
+            self.0 < WAITS
         }
     }
-    fn run<E: Env>() -> (ReadStats, Duration) {
+    fn run<E: Env>() -> (ReadStats, u64) {
         let c = cache::<E>();
         let shared = Shared::new(false);
         let mut st = ReadStats::default();
-        let mut took = Duration::ZERO;
+        let mut rounds = 0;
         let mut writer = Inject::new(
             Checker::new(&shared, 64, 1, 0, None),
             Window::WriterInSection,
             || {
-                let start = Instant::now();
-                let mut reader = Deadline(start + Duration::from_millis(200));
+                let mut reader = Rounds(0);
                 c.pread_fast_with(FileId(0), 0, &mut [0u8; 64], &mut st, &mut reader);
-                took = start.elapsed();
+                rounds = reader.0;
             },
         );
         assert!(c.zero_range_with(FileId(0), 0, 0..32, &mut writer));
-        (st, took)
+        (st, rounds)
     }
-    let (st, took) = run::<Planted<StdEnv, { Bug::FastWaitsOnOdd as u8 }>>();
-    println!("reader waiting on odd inside the writer's section: cut at the deadline after {took:?}, {st:?}");
-    assert!(took >= Duration::from_millis(200) && st.fallbacks == 1);
-    let (st, took) = run::<StdEnv>();
-    println!("shipped reader inside the writer's section: fell back after {took:?}, {st:?}");
-    assert!(took < Duration::from_millis(200) && st.fallbacks == 1);
+    let (st, rounds) = run::<Planted<StdEnv, { Bug::FastWaitsOnOdd as u8 }>>();
+    println!("reader waiting on odd inside the writer's section: cut after {rounds} rounds of waiting, {st:?}");
+    assert!(rounds >= WAITS && st.fallbacks == 1, "{rounds}, {st:?}");
+    let (st, rounds) = run::<StdEnv>();
+    println!("shipped reader inside the writer's section: fell back after {rounds} rounds of waiting, {st:?}");
+    assert!(rounds == 0 && st.fallbacks == 1, "{rounds}, {st:?}");
 }
