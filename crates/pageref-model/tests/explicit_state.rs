@@ -1,9 +1,10 @@
 //! The abstract explicit-state model (stateright), exhaustive breadth-first
 //! search over every interleaving of 3-4 threads on a 5-bit counter (4 count
 //! bits + the frozen bit; guard at `FROZEN | 8`). This checks a model of the
-//! protocols written from the protocol in docs/races.md, NOT the shipped code (loom and shuttle
-//! do that); it exists to reach the overflow guard and the wrap-around
-//! exhaustively. See `pageref_model::abstract_model` for the properties.
+//! frozen-bit and classic protocols, written from the protocol in
+//! `docs/races.md`, NOT the shipped code (loom and shuttle do that); it
+//! exists to reach the overflow guard and the wrap-around exhaustively. See
+//! `pageref_model::abstract_model` for the properties.
 
 use pageref_model::abstract_model::{Bug, Outcome, PageModel, Role, Scheme, Start, SOMETIMES};
 
