@@ -5,8 +5,9 @@
 //!
 //! Test names: `sNN_<scenario>::<scheme>` and `mutant_<bug>`. The expected
 //! verdict of `sNN_...::<scheme>` comes from the registry: a scheme whose
-//! `fails` list has `sNN` must FAIL the model (the test asserts it and
-//! prints the counterexample table); every other scheme must pass.
+//! `fails` list has `sNN` must FAIL the model, with the message that
+//! `EXPECTED_FAILURES` gives for it (the test asserts both and prints the
+//! counterexample table); every other scheme must pass.
 //! Scenario 13 (a `count()` of 0 is final) is expected to fail on the
 //! schemes that do not promise it (`PageRef::ZERO_IS_FINAL`), and the
 //! coverage of the subtle interleavings is asserted on the schemes whose

@@ -15,7 +15,8 @@
 //! The expected verdict comes from the registry. A history exercises the
 //! scenarios of `docs/races.md` but scenario 8 (`history`), or all of them
 //! (`history_near_limit`). A scheme that fails none of them must pass. A
-//! scheme that fails one must fail the history, unless each of its failures
+//! scheme that fails one must fail the history, with the message that
+//! `EXPECTED_FAILURES` gives for it, unless each of its failures
 //! there is a data race, which shuttle cannot show: loom is then asked
 //! (`sc.rs`) and must confirm that every counterexample of those scenarios
 //! is a data race.
