@@ -1,9 +1,10 @@
 //! The abstract explicit-state model (stateright), exhaustive breadth-first
 //! search over every interleaving of 3-4 threads on a 5-bit counter (4 count
 //! bits + the frozen bit; guard at `FROZEN | 8`). This checks a model of the
-//! protocols written from the brief, NOT the shipped code (loom and shuttle
-//! do that); it exists to reach the overflow guard and the wrap-around
-//! exhaustively. See `pageref_model::abstract_model` for the properties.
+//! frozen-bit and classic protocols, written from the protocol in
+//! `docs/races.md`, NOT the shipped code (loom and shuttle do that); it
+//! exists to reach the overflow guard and the wrap-around exhaustively. See
+//! `pageref_model::abstract_model` for the properties.
 
 use pageref_model::abstract_model::{Bug, Outcome, PageModel, Role, Scheme, Start, SOMETIMES};
 
@@ -88,6 +89,8 @@ fn verified(what: &str, m: PageModel) -> Outcome {
     o
 }
 
+/// Checks a model that must be rejected, stopping at the first violations
+/// found.
 fn rejected(what: &str, m: PageModel) -> Outcome {
     let o = m.check(true);
     assert!(
@@ -99,6 +102,18 @@ fn rejected(what: &str, m: PageModel) -> Outcome {
     for (name, table) in &o.violations {
         println!("violates '{name}':\n{table}");
     }
+    o
+}
+
+/// Checks a planted bug's model, which must violate `invariant`, the
+/// property the bug breaks (not merely some property).
+fn rejected_by(what: &str, m: PageModel, invariant: &str) -> Outcome {
+    let o = rejected(what, m);
+    assert!(
+        o.violations.iter().any(|(n, _)| *n == invariant),
+        "{what}: must violate '{invariant}'; violates {:?}",
+        o.violations.iter().map(|(n, _)| n).collect::<Vec<_>>()
+    );
     o
 }
 
@@ -126,7 +141,8 @@ fn frozen_near_guard() {
 /// The guard's sizing condition, found by the model: with pins of 4, three
 /// failed gets in flight add 12 > 8 of headroom before any guard CAS lands,
 /// and the word wraps around into "live". (The real word keeps 2^30 of
-/// headroom for pins of at most MAX_NR = 2^16: 2^14 failed gets in flight.)
+/// headroom for pins of at most MAX_NR = 2^18: 2^12 = 4096 failed gets of
+/// the largest `nr` in flight.) 4 threads from a free page near the guard.
 #[test]
 fn frozen_guard_headroom_is_needed() {
     let o = rejected("frozen, near the guard, nr 4", near_guard(Bug::None, 4));
@@ -142,55 +158,72 @@ fn classic_live() {
     verified("classic, live start", live(Scheme::Classic, Bug::None));
 }
 
-/// Request (b): the final CAS stores plain 0. Must be rejected.
+/// Request (b): the final CAS stores plain 0, so a getter revives the
+/// freed page and its put frees it again: a double free. 3 threads from a
+/// live page.
 #[test]
 fn mutant_free_stores_zero() {
-    let o = rejected("FreeStoresZero", live(Scheme::Frozen, Bug::FreeStoresZero));
-    assert!(o
-        .violations
-        .iter()
-        .any(|(n, _)| *n == "at most one free per incarnation" || *n == "no holder after a free"));
+    rejected_by(
+        "FreeStoresZero",
+        live(Scheme::Frozen, Bug::FreeStoresZero),
+        "at most one free per incarnation",
+    );
 }
 
-/// The guard resets garbage to plain 0.
+/// The guard resets garbage to plain 0. 4 threads from a free page near
+/// the guard.
 #[test]
 fn mutant_guard_clears_bit() {
-    let o = rejected("GuardClearsBit", near_guard(Bug::GuardClearsBit, 2));
-    assert!(o
-        .violations
-        .iter()
-        .any(|(n, _)| *n == "the frozen bit is cleared only by init/unfreeze"));
+    rejected_by(
+        "GuardClearsBit",
+        near_guard(Bug::GuardClearsBit, 2),
+        "the frozen bit is cleared only by init/unfreeze",
+    );
 }
 
-/// A failed get undoes its add with a decrement.
+/// A failed get undoes its add with a decrement: after the owner's
+/// unfreeze, the decrement takes away a reference the owner holds (loom's
+/// s04: count 0 with 1 reference held). 3 threads from a live page.
 #[test]
 fn mutant_undo_by_decrement() {
-    rejected(
+    rejected_by(
         "UndoByDecrement",
         live(Scheme::Frozen, Bug::UndoByDecrement),
+        "count() never reports garbage",
     );
 }
 
-/// freeze stores plain 0.
+/// freeze stores plain 0: a get succeeds on the frozen page, and the
+/// owner's unfreeze finds a live counter (the core crate's misuse check, as
+/// in loom's s03). 3 threads from a live page.
 #[test]
 fn mutant_freeze_stores_zero() {
-    rejected(
+    rejected_by(
         "FreezeStoresZero",
         live(Scheme::Frozen, Bug::FreezeStoresZero),
+        "no debug misuse check fires",
     );
 }
 
-/// The last put frees at 0 without the final CAS.
+/// The last put frees at 0 without the final CAS: a getter revives the
+/// freed page and holds it (loom's s01). 3 threads from a live page.
 #[test]
 fn mutant_skip_final_cas() {
-    rejected("SkipFinalCas", live(Scheme::Frozen, Bug::SkipFinalCas));
+    rejected_by(
+        "SkipFinalCas",
+        live(Scheme::Frozen, Bug::SkipFinalCas),
+        "no holder after a free",
+    );
 }
 
-/// Classic add-unless-zero as a fetch_add.
+/// Classic add-unless-zero as a fetch_add: a failed get leaves the dead
+/// page at a live-looking count (loom's s06: count 1 with no reference
+/// held). 3 threads from a live page.
 #[test]
 fn mutant_classic_fetch_add() {
-    rejected(
+    rejected_by(
         "ClassicFetchAdd",
         live(Scheme::Classic, Bug::ClassicFetchAdd),
+        "count() never reports garbage",
     );
 }

@@ -133,7 +133,8 @@ fn freezer_reads() -> Result<Passed, Failed> {
 }
 
 /// The free path reads the reviver's write: passes on the shipped default
-/// (`AcquireFinal`), and reaches the revival interleaving.
+/// (`AcquireFinal`), and reaches the revival interleaving. 2 threads, no
+/// preemption bound (exhaustive).
 #[test]
 fn free_path_reads_what_the_reviver_wrote() {
     let p = pass(
@@ -149,7 +150,7 @@ fn free_path_reads_what_the_reviver_wrote() {
 /// The same model on the posted relaxed final CAS (`RelaxedFinal`): loom
 /// must report the free path's read racing with the reviver's write — the
 /// C11 side of `frozen-final-cas-relaxed-free-reads.litmus` (LKMM:
-/// Sometimes).
+/// Sometimes). 2 threads, no preemption bound (exhaustive).
 #[test]
 fn relaxed_final_cas_free_path_read_races() {
     expect_race("RelaxedFinal", free_path_reads::<Frozen<RelaxedFinal>>());
@@ -172,7 +173,8 @@ fn expect_race(what: &str, r: Result<Passed, Failed>) {
 /// The rcuref_put() form on the shipped `RcuRef`: release decrement, release
 /// CAS `NOREF -> DEAD`, then an Acquire fence (`smp_acquire__after_ctrl_dep()`)
 /// — passes, and reaches the revival interleaving. The C11 side of
-/// `frozen-final-cas-rcuref-put-free-reads.litmus` (LKMM: Never).
+/// `frozen-final-cas-rcuref-put-free-reads.litmus` (LKMM: Never). 2 threads,
+/// no preemption bound (exhaustive).
 #[test]
 fn rcuref_form_free_path_reads_what_the_reviver_wrote() {
     let p = pass(
@@ -187,7 +189,8 @@ fn rcuref_form_free_path_reads_what_the_reviver_wrote() {
 
 /// The same without the fence (`RcuRefNoFence`: a release CAS alone): loom
 /// must report the race — the C11 side of
-/// `frozen-final-cas-release-free-reads.litmus` (LKMM: Sometimes).
+/// `frozen-final-cas-release-free-reads.litmus` (LKMM: Sometimes). 2 threads,
+/// no preemption bound (exhaustive).
 #[test]
 fn rcuref_form_without_fence_free_path_read_races() {
     expect_race(
@@ -200,7 +203,7 @@ fn rcuref_form_without_fence_free_path_read_races() {
 /// Acquire CAS), and reaches a freeze after the holder's put. The shipped
 /// code has no weaker freeze to show this model failing; the race detector
 /// it relies on is the one that `relaxed_final_cas_free_path_read_races`
-/// shows failing.
+/// shows failing. 2 threads, no preemption bound (exhaustive).
 #[test]
 fn freezer_reads_what_the_holder_wrote() {
     let p = pass(

@@ -42,8 +42,9 @@ pub const LIMIT: &str = "the overflow protection acted (guard, reset or harmless
 /// Without the guard (`SkipOverflowGuard`) the word ends above the limit;
 /// with a guard that clears the bit (`GuardClearsBit`) a get succeeds on the
 /// dead page; fileref32, with no reset, wraps into live. 3 threads,
-/// preemption bound 5 (`BOUND_3_THREADS_LARGE`): about 11 000 executions,
-/// 1 s per guarded scheme on the 2-core development VM.
+/// preemption bound `R::S08_PREEMPTION_BOUND` ([`NearLimit`]: 5, and 4 for
+/// rcuref): about 11 000 executions, 1 s per guarded scheme on the 2-core
+/// development VM.
 pub fn s08_overflow_guard<R: NearLimit>() -> Result<Passed, Failed> {
     match model::<R>() {
         Ok(p) if R::LIMIT_EVENTS && p.hits(LIMIT) == 0 => Err(Failed {

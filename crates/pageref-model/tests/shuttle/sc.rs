@@ -11,12 +11,15 @@ use crate::{ordering, overflow, scenarios};
 /// loom's message for a data race on the page contents.
 const RACE: &str = "Causality violation";
 
-/// The loom model of scenario `id` ("s05") for scheme type `R`.
+/// The loom model of scenario `id` ("s05", "s02b": the registry's ids) for
+/// scheme type `R`.
 macro_rules! model_of {
     ($id:expr, $ty:ty) => {
         match $id {
             "s01" => scenarios::s01_get_vs_last_put::<$ty>(),
             "s02" => scenarios::s02_put_vs_put::<$ty>(),
+            "s02b" => ordering::s02b_void_put_then_last_put::<$ty>(),
+            "s02c" => ordering::s02c_value_returning_then_last_put::<$ty>(),
             "s03" => scenarios::s03_get_vs_freeze::<$ty>(),
             "s04" => scenarios::s04_get_vs_unfreeze::<$ty>(),
             "s05" => scenarios::s05_reuse_spurious_get::<$ty>(),
