@@ -102,9 +102,16 @@ pub fn guard<O: Default>(f: impl FnOnce() -> O) -> O {
         Err(p) => {
             let msg = panic_message(&*p);
             if let Some(wanted) = WANTED.with(|w| w.get()) {
-                if !wanted(&msg) && msg != STOP {
-                    // Looking for another failure (see `check_for`).
-                    OTHER.with(|o| o.set(o.get() + 1));
+                // Looking for another failure (see `search_for`). Once an
+                // execution has failed in an unwanted way, every later
+                // failure of it may be a consequence (a thread that stopped
+                // before its put leaves references behind), so none counts.
+                let tainted = TAINTED.with(|t| t.get());
+                if msg != STOP && (tainted || !wanted(&msg)) {
+                    if !tainted {
+                        TAINTED.with(|t| t.set(true));
+                        OTHER.with(|o| o.set(o.get() + 1));
+                    }
                     return O::default();
                 }
             }
@@ -132,6 +139,7 @@ thread_local! {
     static COVERAGE: RefCell<BTreeMap<&'static str, u64>> = const { RefCell::new(BTreeMap::new()) };
     static WANTED: Cell<Option<Wanted>> = const { Cell::new(None) };
     static OTHER: Cell<u64> = const { Cell::new(0) };
+    static TAINTED: Cell<bool> = const { Cell::new(false) };
 }
 
 /// Runs `models` (calls of [`check`]) looking for one kind of failure: an
@@ -233,6 +241,7 @@ where
                 panic!("{STOP}");
             }
             trace::reset();
+            TAINTED.with(|t| t.set(false));
             EXECUTIONS.with(|e| e.set(e.get() + 1));
             guard(&body);
             if trace::infeasible() {
