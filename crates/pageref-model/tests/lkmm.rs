@@ -74,36 +74,56 @@ fn litmus_tests_give_their_expected_verdicts() {
     );
 }
 
-/// The runner is not a test that cannot fail: a copy of
-/// `frozen-final-cas-relaxed-free-reads.litmus` (herd7: Sometimes) that
-/// claims `Result: Never` must be reported as a mismatch.
+/// The runner is not a test that cannot fail: copies of three tests, each
+/// with one part of its expectation changed, must each be reported as a
+/// mismatch: a wrong verdict (`frozen-final-cas-relaxed-free-reads`, herd7:
+/// Sometimes, claimed Never), a data race left out
+/// (`frozen-final-cas-relaxed-plain`, herd7: Sometimes DATARACE, claimed
+/// without the flag) and a data race claimed where there is none
+/// (`frozen-final-cas-acquire`, herd7: Never).
 #[test]
 fn runner_rejects_a_wrong_expectation() {
-    let name = "frozen-final-cas-relaxed-free-reads.litmus";
-    let original = std::fs::read_to_string(repo_root().join("litmus").join(name)).unwrap();
-    assert!(
-        original.contains(" * Result: Sometimes\n"),
-        "{name} changed"
-    );
+    let cases = [
+        (
+            "frozen-final-cas-relaxed-free-reads.litmus",
+            " * Result: Sometimes\n",
+            " * Result: Never\n",
+        ),
+        (
+            "frozen-final-cas-relaxed-plain.litmus",
+            " * Result: Sometimes DATARACE\n",
+            " * Result: Sometimes\n",
+        ),
+        (
+            "frozen-final-cas-acquire.litmus",
+            " * Result: Never\n",
+            " * Result: Never DATARACE\n",
+        ),
+    ];
     let dir = std::env::temp_dir().join(format!("pageref-lkmm-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let wrong = dir.join(name);
-    std::fs::write(
-        &wrong,
-        original.replace(" * Result: Sometimes\n", " * Result: Never\n"),
-    )
-    .unwrap();
-    let out = litmus_run(&[wrong.to_str().unwrap()]);
+    let mut files = Vec::new();
+    for (name, right, wrong) in cases {
+        let original = std::fs::read_to_string(repo_root().join("litmus").join(name)).unwrap();
+        assert!(original.contains(right), "{name} changed: no {right:?}");
+        let path = dir.join(name);
+        std::fs::write(&path, original.replace(right, wrong)).unwrap();
+        files.push(path.to_str().unwrap().to_string());
+    }
+    let args: Vec<&str> = files.iter().map(String::as_str).collect();
+    let out = litmus_run(&args);
     std::fs::remove_dir_all(&dir).ok();
     let Some(out) = out else { return };
     let t = text(&out);
+    println!("{t}");
     if skipped(&out) {
-        println!("{t}");
         return;
     }
-    println!("{t}");
-    assert!(
-        !out.status.success() && t.contains("MISMATCH"),
-        "litmus/run accepted a wrong expected verdict:\n{t}"
-    );
+    assert!(!out.status.success(), "litmus/run passed wrong expectations:\n{t}");
+    for (name, _, _) in cases {
+        assert!(
+            t.lines().any(|l| l.starts_with(name) && l.contains("MISMATCH")),
+            "litmus/run accepted the wrong expectation of {name}:\n{t}"
+        );
+    }
 }
