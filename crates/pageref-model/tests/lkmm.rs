@@ -119,10 +119,14 @@ fn runner_rejects_a_wrong_expectation() {
     if skipped(&out) {
         return;
     }
-    assert!(!out.status.success(), "litmus/run passed wrong expectations:\n{t}");
+    assert!(
+        !out.status.success(),
+        "litmus/run passed wrong expectations:\n{t}"
+    );
     for (name, _, _) in cases {
         assert!(
-            t.lines().any(|l| l.starts_with(name) && l.contains("MISMATCH")),
+            t.lines()
+                .any(|l| l.starts_with(name) && l.contains("MISMATCH")),
             "litmus/run accepted the wrong expectation of {name}:\n{t}"
         );
     }

@@ -211,8 +211,9 @@ pub trait PageRef: Send + Sync + Sized {
     /// (Exception: [`StickyRef`]'s read of a transient zero also writes, to
     /// make that 0 final; see there.)
     ///
-    /// Checked by: loom `s11_count_never_garbage`, `s13_zero_is_final`, the
-    /// exhaustive `state_exhaustive` test. Measured by: divan `count`.
+    /// Checked by: loom `s11_count_never_garbage` (planted bug
+    /// `CountShowsGarbage`), `s13_zero_is_final`, the exhaustive
+    /// `state_exhaustive` test. Measured by: divan `count`.
     ///
     /// [`page_ref_count`]: https://elixir.bootlin.com/linux/latest/source/include/linux/page_ref.h
     fn count(&self) -> u32;
@@ -243,7 +244,7 @@ pub trait PageRef: Send + Sync + Sized {
     /// `page_ref_sub`: drop `nr` references that are not the last.
     ///
     /// Checked by: loom `s02b_void_put_then_last_put` (its Release is needed
-    /// there). Measured by: divan `inc_dec`.
+    /// there: planted bug `VoidPutRelaxed`). Measured by: divan `inc_dec`.
     fn sub(&self, nr: u32);
     /// `page_ref_inc`.
     #[inline]
@@ -262,8 +263,8 @@ pub trait PageRef: Send + Sync + Sized {
     fn inc_return(&self) -> u32;
     /// `page_ref_sub_return`: the new count (must stay live).
     ///
-    /// Checked by: loom `s02c_value_returning_then_last_put`. Measured by:
-    /// divan `inc_dec_return`.
+    /// Checked by: loom `s02c_value_returning_then_last_put` (planted bug
+    /// `SubReturnNoRelease`). Measured by: divan `inc_dec_return`.
     fn sub_return(&self, nr: u32) -> u32;
     /// `page_ref_dec_return`: the new count (must stay live).
     #[inline]

@@ -210,10 +210,14 @@ pub(crate) fn raw<A: AtomicWord>(word: &A) -> u64 {
 
 /// `page_ref_count`.
 #[inline]
-pub(crate) fn count<E: Encoding, A: AtomicWord<Value = E::Raw>>(word: &A) -> u32 {
+pub(crate) fn count<E: Encoding, A: AtomicWord<Value = E::Raw>, P: Policy>(word: &A) -> u32 {
     // ORDERING: Relaxed, like the kernel's atomic_read(): a snapshot that is
     // stale at once; callers that act on it hold a reference or a lock.
-    visible::<E>(word.load(Ordering::Relaxed))
+    let raw = word.load(Ordering::Relaxed);
+    if P::planted(Mutation::CountShowsGarbage) {
+        return live_count::<E>(raw);
+    }
+    visible::<E>(raw)
 }
 
 /// Whether the counter is dead or frozen.
@@ -266,14 +270,19 @@ pub(crate) fn add<E: Encoding, A: AtomicWord<Value = E::Raw>>(word: &A, nr: u32)
 /// `page_ref_sub`.
 #[inline]
 #[track_caller]
-pub(crate) fn sub<E: Encoding, A: AtomicWord<Value = E::Raw>>(word: &A, nr: u32) {
+pub(crate) fn sub<E: Encoding, A: AtomicWord<Value = E::Raw>, P: Policy>(word: &A, nr: u32) {
     check::arg(E::TYPE, "sub", "nr", nr, E::MAX_COUNT);
     // ORDERING: Release, stronger than the kernel's unordered void
     // atomic_sub: the dropped references may have been used, and those uses
     // must happen before the eventual free by whoever puts last (whose
     // Acquire reads this RMW's release sequence). Free on x86; on arm64 it
     // is ldaddl instead of ldadd.
-    let old = word.fetch_sub(delta::<E>(nr), Ordering::Release);
+    let order = if P::planted(Mutation::VoidPutRelaxed) {
+        Ordering::Relaxed
+    } else {
+        Ordering::Release
+    };
+    let old = word.fetch_sub(delta::<E>(nr), order);
     check_put::<E>("sub", old, nr);
     check_not_last::<E>(
         "sub",
@@ -298,11 +307,19 @@ pub(crate) fn inc_return<E: Encoding, A: AtomicWord<Value = E::Raw>>(word: &A) -
 /// `page_ref_sub_return`: the new count (must stay live).
 #[inline]
 #[track_caller]
-pub(crate) fn sub_return<E: Encoding, A: AtomicWord<Value = E::Raw>>(word: &A, nr: u32) -> u32 {
+pub(crate) fn sub_return<E: Encoding, A: AtomicWord<Value = E::Raw>, P: Policy>(
+    word: &A,
+    nr: u32,
+) -> u32 {
     check::arg(E::TYPE, "sub_return", "nr", nr, E::MAX_COUNT);
     // ORDERING: AcqRel (kernel: fully ordered): Release for the same reason
     // as sub(); Acquire because the caller acts on the value.
-    let old = word.fetch_sub(delta::<E>(nr), Ordering::AcqRel);
+    let order = if P::planted(Mutation::SubReturnNoRelease) {
+        Ordering::Acquire
+    } else {
+        Ordering::AcqRel
+    };
+    let old = word.fetch_sub(delta::<E>(nr), order);
     check_put::<E>("sub_return", old, nr);
     check_not_last::<E>(
         "sub_return",
@@ -473,7 +490,7 @@ macro_rules! shared_page_ref_methods {
 
         #[inline]
         fn count(&self) -> u32 {
-            $crate::ops::count::<$enc, A>(&self.word)
+            $crate::ops::count::<$enc, A, P>(&self.word)
         }
         #[inline]
         fn is_frozen(&self) -> bool {
@@ -522,7 +539,7 @@ macro_rules! shared_page_ref_methods {
         #[inline]
         #[track_caller]
         fn sub(&self, nr: u32) {
-            $crate::ops::sub::<$enc, A>(&self.word, nr)
+            $crate::ops::sub::<$enc, A, P>(&self.word, nr)
         }
         #[inline]
         #[track_caller]
@@ -532,7 +549,7 @@ macro_rules! shared_page_ref_methods {
         #[inline]
         #[track_caller]
         fn sub_return(&self, nr: u32) -> u32 {
-            $crate::ops::sub_return::<$enc, A>(&self.word, nr)
+            $crate::ops::sub_return::<$enc, A, P>(&self.word, nr)
         }
         #[inline]
         #[track_caller]

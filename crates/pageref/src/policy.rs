@@ -144,6 +144,17 @@ pub enum Mutation {
     /// `DEAD`, as rcuref does, which file_ref's own comment rules out for
     /// recycled objects.
     FileRefResetsGarbage,
+    /// The void put (`sub`/`dec`) decrements with `Relaxed` instead of
+    /// `Release`: a holder's uses of the page need not happen before the
+    /// free by the thread that puts last (scenario s02b).
+    VoidPutRelaxed,
+    /// `sub_return` decrements with `Acquire` instead of `AcqRel`: as
+    /// `VoidPutRelaxed`, for the value-returning put (scenario s02c).
+    SubReturnNoRelease,
+    /// `count()` decodes the word without its dead test, as upstream's
+    /// `page_ref_count()` would if left unchanged: a frozen word's bit and
+    /// garbage show as a count (scenario s11).
+    CountShowsGarbage,
 }
 
 #[cfg(feature = "mutants")]
@@ -231,5 +242,17 @@ pub mod mutants {
     mutant!(
         /// See [`Mutation::FileRefResetsGarbage`](super::Mutation::FileRefResetsGarbage).
         FileRefResetsGarbage
+    );
+    mutant!(
+        /// See [`Mutation::VoidPutRelaxed`](super::Mutation::VoidPutRelaxed).
+        VoidPutRelaxed
+    );
+    mutant!(
+        /// See [`Mutation::SubReturnNoRelease`](super::Mutation::SubReturnNoRelease).
+        SubReturnNoRelease
+    );
+    mutant!(
+        /// See [`Mutation::CountShowsGarbage`](super::Mutation::CountShowsGarbage).
+        CountShowsGarbage
     );
 }

@@ -240,10 +240,10 @@ fn sequences_are_mostly_legal() {
 #[test]
 fn model_catches_planted_bugs() {
     use pageref::policy::mutants::{
-        ClassicFetchAdd, FileRefResetsGarbage, FreeStoresZero, FreezeStoresZero,
+        ClassicFetchAdd, CountShowsGarbage, FileRefResetsGarbage, FreeStoresZero, FreezeStoresZero,
         LowBitOddIncrement, OptimisticSkipZeroCheck, RcuRefNoFence, SkipFinalCas,
         SkipOverflowGuard, StickyClaimBySwap, StickyIgnoresHelp, StickyUncheckedHelp,
-        UndoByDecrement,
+        SubReturnNoRelease, UndoByDecrement, VoidPutRelaxed,
     };
     use pageref::{ClassicRef, FileRef, LowBitRef, OptimisticRef, RcuRef};
     use proptest::test_runner::{Config, TestRunner};
@@ -265,6 +265,7 @@ fn model_catches_planted_bugs() {
     assert!(caught::<LowBitRef<AtomicU32, SkipFinalCas>>());
     assert!(caught::<RcuRef<AtomicU32, FreeStoresZero>>());
     assert!(caught::<FileRef<AtomicU64, FreezeStoresZero>>());
+    assert!(caught::<FrozenRef<AtomicU32, CountShowsGarbage>>());
     // A failed get undone by a decrement is sequentially indistinguishable
     // from the real thing: only the concurrent checkers can catch it.
     assert!(!caught::<FrozenRef<AtomicU32, UndoByDecrement>>());
@@ -276,6 +277,8 @@ fn model_catches_planted_bugs() {
     // Orderings, and a reset of garbage to the value it already decodes as,
     // are invisible sequentially too; 63 failed gets never reach the guard.
     assert!(!caught::<RcuRef<AtomicU32, RcuRefNoFence>>());
+    assert!(!caught::<FrozenRef<AtomicU32, VoidPutRelaxed>>());
+    assert!(!caught::<FrozenRef<AtomicU32, SubReturnNoRelease>>());
     assert!(!caught::<FileRef<AtomicU64, FileRefResetsGarbage>>());
     assert!(!caught::<FrozenRef<AtomicU32, SkipOverflowGuard>>());
 }

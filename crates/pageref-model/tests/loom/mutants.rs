@@ -12,7 +12,7 @@
 
 use pageref::policy::mutants::*;
 use pageref::{ClassicRef, FileRef, LowBitRef, OptimisticRef, RcuRef, RelaxedFinal, StickyRef};
-use pageref_model::loom_harness::{Failed, LoomWord, LoomWord64, Passed};
+use pageref_model::loom_harness::{search_for, Failed, LoomWord, LoomWord64, Passed};
 
 use crate::ordering::*;
 use crate::overflow::s08_overflow_guard;
@@ -142,6 +142,51 @@ fn mutant_fileref_resets_garbage() {
         "FileRefResetsGarbage",
         runs!(FileRef<LoomWord64, FileRefResetsGarbage>: s05_reuse_spurious_get),
         "frees per incarnation: [1, 0] (0 = leak)",
+    );
+}
+
+/// The void put `Relaxed` instead of `Release`: T1's read of the page need
+/// not happen before T0's free, and loom reports the race. Scenario 2b:
+/// 2 threads, no preemption bound (exhaustive).
+#[test]
+fn mutant_void_put_relaxed() {
+    caught_with(
+        "VoidPutRelaxed",
+        runs!(Frozen<VoidPutRelaxed>: s02b_void_put_then_last_put),
+        "Causality violation",
+    );
+}
+
+/// `sub_return` `Acquire` instead of `AcqRel`: as the void put, for the
+/// value-returning put. Scenario 2c: 2 threads, no preemption bound
+/// (exhaustive).
+#[test]
+fn mutant_sub_return_no_release() {
+    caught_with(
+        "SubReturnNoRelease",
+        runs!(Frozen<SubReturnNoRelease>: s02c_value_returning_then_last_put),
+        "Causality violation",
+    );
+}
+
+/// `count()` without its dead test (upstream's `page_ref_count()` left
+/// unchanged): T2 reads the freed word's bit as a count, which scenario 11's
+/// own check reports as garbage. Every scenario's final check also sees the
+/// garbage count, so the search sets those executions aside and looks for
+/// T2's report. Scenario 11: 3 threads, preemption bound 5
+/// (`BOUND_3_THREADS_LARGE`).
+#[test]
+fn mutant_count_shows_garbage() {
+    let r = search_for(
+        |m| m.contains(": garbage"),
+        s11_count_never_garbage::<Frozen<CountShowsGarbage>>,
+    );
+    let f = r.expect_err("planted bug CountShowsGarbage: scenario 11's garbage check never fired");
+    println!("CountShowsGarbage: CAUGHT by s11_count_never_garbage\n{f}");
+    assert!(
+        f.message.contains("count() reported 0x80000000: garbage"),
+        "planted bug CountShowsGarbage: {}",
+        f.message
     );
 }
 
@@ -339,6 +384,9 @@ fn mutant_matrix() {
     row::<Frozen<UndoByDecrement>>("UndoByDecrement");
     row::<Frozen<FreezeStoresZero>>("FreezeStoresZero");
     row::<Frozen<RelaxedFinal>>("RelaxedFinal (frozen)");
+    row::<Frozen<VoidPutRelaxed>>("VoidPutRelaxed");
+    row::<Frozen<SubReturnNoRelease>>("SubReturnNoRelease");
+    row::<Frozen<CountShowsGarbage>>("CountShowsGarbage");
     row::<ClassicRef<LoomWord, ClassicFetchAdd>>("ClassicFetchAdd");
     row::<OptimisticRef<LoomWord, OptimisticSkipZeroCheck>>("OptimisticSkipZeroCheck");
     row::<StickyRef<LoomWord, StickyIgnoresHelp>>("StickyIgnoresHelp");
