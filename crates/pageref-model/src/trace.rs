@@ -157,9 +157,12 @@ pub fn note<T: ThreadIndex>(text: impl Into<String>) {
 /// order (modification order is consistent with happens-before), and in that
 /// interleaving every RMW reads the last write and every load reads a write
 /// no older than what its thread saw last; loom explores that interleaving
-/// too (within the same preemption bound in our small models). Loads in
-/// model threads may still read older values. The number of discarded
-/// executions is reported by the harness.
+/// too when it runs without a preemption bound. Under a bound (s08 and s11)
+/// that interleaving may need more preemptions than the bound allows, so
+/// there the claim is weaker: the bounded search covers the feasible
+/// executions it reaches, not every one that the discarded ones stand for.
+/// Loads in model threads may still read older values. The number of
+/// discarded executions is reported by the harness.
 pub struct Traced<A, T> {
     inner: A,
     latest: std::sync::atomic::AtomicU64,
