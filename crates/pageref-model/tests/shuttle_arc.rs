@@ -17,7 +17,7 @@
 //! memory, panics on a double free, counts what is not freed).
 //!
 //! Bound and cost: 5 threads (the body and 4 spawned), PCT depth 5,
-//! `ITERATIONS` = 10 000 executions: ~0.5 s on the 2-core VM. Planted bugs
+//! `ITERATIONS` = 10 000 executions: ~0.5 s on the 2-vCPU AMD EPYC development VM. Planted bugs
 //! caught here (execution of the first failure, fixed seed): a last drop
 //! without the CAS (1), an upgrade that ignores the dead bit (1), `make_mut`
 //! re-opening the old allocation (5), `into_inner` with two winners (897).

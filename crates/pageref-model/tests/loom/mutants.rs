@@ -338,7 +338,7 @@ fn mutant_relaxed_final_cas_sticky_lowbit() {
 /// Every planted bug against every loom scenario, printed as a matrix for
 /// docs/verification.md (`caught` / `passes`). Scenario 13 only where the
 /// scheme promises it (`PageRef::ZERO_IS_FINAL`). Not part of CI (it runs
-/// the passing models of each mutant in full, about 4 minutes):
+/// the passing models of each mutant in full, about 4 minutes on the 2-vCPU AMD EPYC development VM):
 /// `cargo test -p pageref-model --test loom -- --ignored --nocapture mutant_matrix`.
 /// Bounds: those of each scenario (2-3 threads; no preemption bound, but 5
 /// for s08 and s11, 4 for rcuref's s08).

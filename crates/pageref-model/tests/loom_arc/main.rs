@@ -22,7 +22,7 @@
 //! spawned thread) in six models, three in `two_upgrades_vs_last_drop` and
 //! `into_inner_three_ways`. The models that can revive a last drop's
 //! transient 0 assert that some execution did. Executions and run times on
-//! the 2-core VM (test profile, optimised), from `--nocapture`:
+//! the 2-vCPU AMD EPYC development VM (test profile, optimised), from `--nocapture`:
 //!
 //! | model | threads | executions | time |
 //! |---|---|---|---|

@@ -105,7 +105,7 @@ fn counts() -> &'static Counts {
 /// thread upgrades, uses the value and drops its `Arc`. Covers the revival
 /// of the transient 0 and the final CAS read of the reviver's 0.
 ///
-/// Bound and cost: 2 threads, no preemption bound: 32 executions, ~1 ms. (2-core VM)
+/// Bound and cost: 2 threads, no preemption bound: 32 executions, ~1 ms. (2-vCPU AMD EPYC VM)
 pub(crate) fn upgrade_vs_last_drop<W: ArcWords>() -> Result<Passed, Failed> {
     check(|| {
         let c = counts();
@@ -128,7 +128,7 @@ pub(crate) fn upgrade_vs_last_drop<W: ArcWords>() -> Result<Passed, Failed> {
 /// Upgrade vs `try_unwrap`: the body unwraps (and drops the value it gets)
 /// while the other thread upgrades and uses it.
 ///
-/// Bound and cost: 2 threads, no preemption bound: 19 executions, ~1 ms. (2-core VM)
+/// Bound and cost: 2 threads, no preemption bound: 19 executions, ~1 ms. (2-vCPU AMD EPYC VM)
 pub(crate) fn upgrade_vs_try_unwrap<W: ArcWords>() -> Result<Passed, Failed> {
     check(|| {
         let c = counts();
@@ -153,7 +153,7 @@ pub(crate) fn upgrade_vs_try_unwrap<W: ArcWords>() -> Result<Passed, Failed> {
 /// other thread upgrades, uses the value, and calls `into_inner` on what it
 /// got. Exactly one of the two calls returns the value.
 ///
-/// Bound and cost: 2 threads, no preemption bound: 26 executions, ~1 ms. (2-core VM)
+/// Bound and cost: 2 threads, no preemption bound: 26 executions, ~1 ms. (2-vCPU AMD EPYC VM)
 pub(crate) fn upgrade_vs_into_inner<W: ArcWords>() -> Result<Passed, Failed> {
     check(|| {
         let c = counts();
@@ -185,7 +185,7 @@ pub(crate) fn upgrade_vs_into_inner<W: ArcWords>() -> Result<Passed, Failed> {
 /// either the upgrade came first (make_mut clones) or the value moved to a
 /// new allocation and the `Weak` is disassociated (the upgrade fails).
 ///
-/// Bound and cost: 2 threads, no preemption bound: 43 executions, ~40 ms. (2-core VM)
+/// Bound and cost: 2 threads, no preemption bound: 43 executions, ~40 ms. (2-vCPU AMD EPYC VM)
 pub(crate) fn make_mut_with_live_weak<W: ArcWords>() -> Result<Passed, Failed> {
     check(|| {
         let c = counts();
@@ -211,7 +211,7 @@ pub(crate) fn make_mut_with_live_weak<W: ArcWords>() -> Result<Passed, Failed> {
 /// the `Weak` and reads. The body writes through `get_mut` whenever it says unique: that
 /// write must never race the other thread's read.
 ///
-/// Bound and cost: 2 threads, no preemption bound: 54 executions, ~2 ms. (2-core VM)
+/// Bound and cost: 2 threads, no preemption bound: 54 executions, ~2 ms. (2-vCPU AMD EPYC VM)
 pub(crate) fn get_mut_vs_weak_count<W: ArcWords>() -> Result<Passed, Failed> {
     check(|| {
         let c = counts();
@@ -246,7 +246,7 @@ pub(crate) fn get_mut_vs_weak_count<W: ArcWords>() -> Result<Passed, Failed> {
 /// made. An upgrade that succeeds must see the value completely written
 /// (the `Release` store that publishes the count).
 ///
-/// Bound and cost: 2 threads, no preemption bound: 60 executions, ~14 ms. (2-core VM)
+/// Bound and cost: 2 threads, no preemption bound: 60 executions, ~14 ms. (2-vCPU AMD EPYC VM)
 pub(crate) fn new_cyclic_vs_upgrade<W: ArcWords>() -> Result<Passed, Failed> {
     check(|| {
         let c = counts();
@@ -274,7 +274,7 @@ pub(crate) fn new_cyclic_vs_upgrade<W: ArcWords>() -> Result<Passed, Failed> {
 /// transient 0 by either, the revivers' own last drops and final CASes
 /// against each other and against the first dropper's.
 ///
-/// Bound and cost: 3 threads, no preemption bound: 39 875 executions, ~3.7 s. (2-core VM)
+/// Bound and cost: 3 threads, no preemption bound: 39 875 executions, ~3.7 s. (2-vCPU AMD EPYC VM)
 pub(crate) fn two_upgrades_vs_last_drop<W: ArcWords>() -> Result<Passed, Failed> {
     check(|| {
         let c = counts();
@@ -301,7 +301,7 @@ pub(crate) fn two_upgrades_vs_last_drop<W: ArcWords>() -> Result<Passed, Failed>
 /// `into_inner` on two clones while a third thread upgrades and calls
 /// `into_inner` on what it got (three threads): exactly one winner.
 ///
-/// Bound and cost: 3 threads, no preemption bound: 9 628 executions, ~1 s. (2-core VM)
+/// Bound and cost: 3 threads, no preemption bound: 9 628 executions, ~1 s. (2-vCPU AMD EPYC VM)
 pub(crate) fn into_inner_three_ways<W: ArcWords>() -> Result<Passed, Failed> {
     check(|| {
         let c = counts();
