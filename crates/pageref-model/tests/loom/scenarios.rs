@@ -30,8 +30,9 @@ pub const BOUND_2_THREADS: Option<usize> = None;
 /// loom preemption bound of the 3-thread models: none (exhaustive).
 pub const BOUND_3_THREADS: Option<usize> = None;
 /// loom preemption bound of the largest 3-thread model (scenario 11),
-/// sized for CI: unbounded it takes 30-45 s per scheme on the 2-vCPU AMD EPYC development VM. (Scenario 8 has its
-/// own, per scheme: `NearLimit::S08_PREEMPTION_BOUND`.)
+/// sized for CI: unbounded it takes 30-45 s per scheme on the 2-vCPU AMD
+/// EPYC development VM. (Scenario 8 has its own, per scheme:
+/// `NearLimit::S08_PREEMPTION_BOUND`.)
 pub const BOUND_3_THREADS_LARGE: Option<usize> = Some(5);
 
 /// Coverage key: the seed's interleaving (scenario 9) was explored.
