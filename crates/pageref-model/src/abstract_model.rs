@@ -9,8 +9,9 @@
 //! what the real 32-bit word puts out of reach: with a 5-bit word (4 count
 //! bits plus the frozen bit, `FROZEN = 16`, the overflow guard scaled to
 //! `GUARD = FROZEN | 8`), failed gets reach the guard and the wrap-around at
-//! `2^5` in a handful of steps, so breadth-first search covers them together
-//! with every interleaving of 3–4 threads.
+//! `2^5` in a handful of steps, so an exhaustive search (breadth-first, or
+//! depth-first with symmetry reduction for the near-guard models) covers
+//! them together with every interleaving of 3–4 threads.
 //!
 //! Every atomic operation is one transition (one thread's step), so the
 //! model is sequentially consistent: it checks the protocol's logic, not

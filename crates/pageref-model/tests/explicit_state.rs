@@ -1,6 +1,7 @@
-//! The abstract explicit-state model (stateright), exhaustive breadth-first
-//! search over every interleaving of 3-4 threads on a 5-bit counter (4 count
-//! bits + the frozen bit; guard at `FROZEN | 8`). This checks a model of the
+//! The abstract explicit-state model (stateright): exhaustive search
+//! (breadth-first, or depth-first with symmetry reduction) over every
+//! interleaving of 3-4 threads on a 5-bit counter (4 count bits + the
+//! frozen bit; guard at `FROZEN | 8`). This checks a model of the
 //! frozen-bit and classic protocols, written from the protocol in
 //! `docs/races.md`, NOT the shipped code (loom and shuttle do that); it
 //! exists to reach the overflow guard and the wrap-around exhaustively. See

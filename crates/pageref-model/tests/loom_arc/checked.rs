@@ -58,7 +58,7 @@ impl Checked {
         let final_load = !rmw && wrote.is_none() && JOINED.with(|j| j.get());
         if (rmw || final_load) && read != latest && !INFEASIBLE.with(|f| f.get()) {
             INFEASIBLE.with(|f| f.set(true));
-            note(format!("INFEASIBLE under C11 (loom #254/#389): {op} read {read:#x}, last write {latest:#x}"));
+            note(format!("INFEASIBLE under C11 (tokio-rs/loom #254/#389): {op} read {read:#x}, last write {latest:#x}"));
         }
         if let Some(w) = wrote {
             // ORDERING: Relaxed; as above.
