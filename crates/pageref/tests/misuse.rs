@@ -412,3 +412,15 @@ mod sticky_only {
         p.try_get();
     }
 }
+
+/// A put on a saturated rcuref word (`0x80000000 ..= 0xbfffffff`, reached
+/// only by leaking references) is reported as such, not as a count that
+/// would drop below zero.
+#[test]
+#[should_panic(
+    expected = "sub: count above MAX_COUNT (a saturated word) (RcuRef, raw = 0xa0000000)"
+)]
+fn put_on_a_saturated_rcuref_word() {
+    let p = <pageref::RcuRef as PageRef>::from_raw(0xa000_0000);
+    p.sub(1);
+}
