@@ -130,3 +130,17 @@ crate::for_each_scheme!(
 pub fn info(name: &str) -> Option<&'static SchemeInfo> {
     SCHEMES.iter().find(|s| s.name == name)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `info` finds each scheme by its own name, and nothing by another.
+    #[test]
+    fn info_finds_each_scheme_by_name() {
+        for s in SCHEMES {
+            assert_eq!(info(s.name).map(|i| i.name), Some(s.name));
+        }
+        assert!(info("no-such-scheme").is_none());
+    }
+}
