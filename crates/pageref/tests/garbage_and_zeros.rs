@@ -14,10 +14,11 @@
 //!   sticky counter): a `count()` of 0 read at the transient zero is final for
 //!   the sticky counter, and is not for the frozen bit and the low bit.
 
-use std::sync::atomic::AtomicU32;
+use std::cell::Cell;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use pageref::state::{FROZEN_BIT, GUARD_LIMIT};
-use pageref::{FileRef, FrozenRef, LowBitRef, PageRef, RcuRef, StickyRef, MAX_NR};
+use pageref::{AtomicWord, FileRef, FrozenRef, LowBitRef, PageRef, RcuRef, StickyRef, MAX_NR};
 
 /// The raw word of a 32-bit scheme.
 fn raw32<R: PageRef>(r: &R) -> u32 {
@@ -174,6 +175,77 @@ fn sticky_guard_threaded() {
         }
     });
     assert!(p.is_frozen() && p.count() == 0);
+}
+
+thread_local! {
+    /// The value that the next compare-exchange of an [`Interfering`] word
+    /// finds: stored just before it, once.
+    static INTERFERE: Cell<Option<u32>> = const { Cell::new(None) };
+}
+
+/// `AtomicU32` whose next compare-exchange finds the word changed: it first
+/// stores the value in [`INTERFERE`], as another CPU's write landing between
+/// the caller's read and its CAS. Single-threaded, so deterministic.
+#[derive(Debug)]
+struct Interfering(AtomicU32);
+
+impl AtomicWord for Interfering {
+    type Value = u32;
+    fn new(v: u32) -> Self {
+        Interfering(AtomicU32::new(v))
+    }
+    // ORDERING (every method): the caller's, forwarded; one thread.
+    fn load(&self, o: Ordering) -> u32 {
+        self.0.load(o)
+    }
+    fn store(&self, v: u32, o: Ordering) {
+        self.0.store(v, o)
+    }
+    fn swap(&self, v: u32, o: Ordering) -> u32 {
+        self.0.swap(v, o)
+    }
+    fn fetch_add(&self, v: u32, o: Ordering) -> u32 {
+        self.0.fetch_add(v, o)
+    }
+    fn fetch_sub(&self, v: u32, o: Ordering) -> u32 {
+        self.0.fetch_sub(v, o)
+    }
+    fn fetch_and(&self, v: u32, o: Ordering) -> u32 {
+        self.0.fetch_and(v, o)
+    }
+    fn compare_exchange(&self, c: u32, n: u32, s: Ordering, f: Ordering) -> Result<u32, u32> {
+        if let Some(v) = INTERFERE.with(|i| i.take()) {
+            self.0.store(v, Ordering::Relaxed);
+        }
+        self.0.compare_exchange(c, n, s, f)
+    }
+    fn compare_exchange_weak(&self, c: u32, n: u32, s: Ordering, f: Ordering) -> Result<u32, u32> {
+        self.compare_exchange(c, n, s, f)
+    }
+    fn fence(o: Ordering) {
+        std::sync::atomic::fence(o)
+    }
+}
+
+/// The sticky guard's CAS fails when the word changed under it; the guard
+/// then re-examines what it found and rewrites it only if that is dead with
+/// garbage at or above the guard. Here the failed get that reaches the guard
+/// finds: a live word whose count reaches the guard's threshold (legal: the
+/// capacity is `2^30 - 1`), and dead words whose garbage another guard
+/// already reset (with and without the help flag). Each must be left as
+/// found: a guard that rewrote the first would wipe a live count.
+#[test]
+fn sticky_guard_rechecks_the_word_it_finds() {
+    for found in [GUARD + 5, ZERO | 3, ZERO | HELP | 3] {
+        let p = <StickyRef<Interfering> as PageRef>::from_raw(u64::from(ZERO | (GUARD - 1)));
+        INTERFERE.with(|i| i.set(Some(found)));
+        assert!(!p.add_unless_frozen(1));
+        assert!(
+            INTERFERE.with(|i| i.get()).is_none(),
+            "the guard did not run"
+        );
+        assert_eq!(raw32(&p), found, "the guard rewrote {found:#x}");
+    }
 }
 
 /// The headroom the sticky counter's docs state: from the highest garbage
