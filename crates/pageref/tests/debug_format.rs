@@ -110,6 +110,17 @@ fn rcuref() {
         dbg(&RcuRef::<AtomicU32>::from_raw(0xa000_0000)),
         "RcuRef { raw: 0xa0000000, state: saturated, count: 2684354561 }"
     );
+    // The zone boundaries of `include/linux/rcuref.h`, on both sides.
+    for (raw, state) in [
+        (0x7fff_ffff, "live"),
+        (0x8000_0000, "saturated"),
+        (0xbfff_ffff, "saturated"),
+        (0xc000_0000, "frozen"),
+        (0xffff_fffe, "frozen"),
+    ] {
+        let d = dbg(&RcuRef::<AtomicU32>::from_raw(raw));
+        assert!(d.contains(&format!("state: {state}")), "{raw:#x}: {d}");
+    }
     assert_eq!(
         dbg(&RcuRef::<AtomicU32>::from_raw(0xc000_0000)),
         "RcuRef { raw: 0xc0000000, state: frozen, count: 0 }"
