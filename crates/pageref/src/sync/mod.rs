@@ -141,37 +141,42 @@
 //! ## Speed
 //!
 //! Measured side by side in one run of each tool on a 2-vCPU KVM guest
-//! (AMD EPYC, Linux 6.18, rustc 1.95, release build), which was shared with
-//! other jobs (load average 10-11 during the runs; the benchmarks ran at
-//! `nice -15`). Raw output: `bench/results/arc*` in the repository.
+//! (AMD EPYC, Linux 6.18, rustc 1.95, release build) with nothing else of
+//! ours running. Raw output in the source repository: `bench/results/`
+//! (`arc-divan.txt`; the `arc-*` rows of `sweep.csv` and `RESULTS.md`).
 //!
 //! Uncontended, one thread (`cargo bench -p pageref-bench --bench arc`,
 //! divan medians):
 //!
 //! | operation | std | pageref | pageref / std |
 //! |---|---|---|---|
-//! | `clone` + drop | 9.35 ns | 9.35 ns | 1.00 |
-//! | `upgrade` + drop | 9.70 ns | 9.46 ns | 0.98 |
-//! | `downgrade` + drop | 9.35 ns | 9.35 ns | 1.00 |
-//! | failed `upgrade` | 0.97 ns | 5.34 ns | 5.5 |
-//! | `new` + last drop + free | 14.9 ns | 19.7 ns | 1.33 |
-//! | `new` + `try_unwrap` / `into_inner` | 15.2 ns | 15.3 ns | 1.01 |
-//! | `get_mut`, `make_mut` (unique) | 5.1 ns | 5.1 ns | 1.00 |
+//! | `clone` + drop | 9.80 ns | 9.80 ns | 1.00 |
+//! | `upgrade` + drop | 10.00 ns | 9.76 ns | 0.98 |
+//! | `downgrade` + drop | 9.80 ns | 10.03 ns | 1.02 |
+//! | failed `upgrade` | 0.75 ns | 5.75 ns | 7.7 |
+//! | `new` + last drop + free | 15.6 ns | 20.6 ns | 1.32 |
+//! | `new` + `try_unwrap` / `into_inner` | 15.8 ns | 15.8 ns | 1.00 |
+//! | `get_mut`, `make_mut` (unique) | 5.2–5.3 ns | 5.2 ns | 1.00 |
 //!
 //! A failed upgrade is a read-modify-write here (std's is a load), and the
 //! last drop adds one CAS (`0 -> DEAD`) per object lifetime: those are the
 //! price of the wait-free upgrade.
 //!
-//! Contended (`pageref bench --workloads arc-upgrade,arc-clone,arc-churn
-//! --threads 1,2 --runs 11 --duration 0.5`, medians): `arc-upgrade`, two
-//! threads upgrading one `Weak`: pageref/std = 0.99 (1 thread: 1.00);
-//! `arc-clone`: 0.94 (0.99); `arc-churn`: 1.06 (1.02). The target of the
-//! issue, 1.3x std at two threads, was **not** shown on this machine: in the
-//! same run the page-refcount pair with the same shape (`getput`, frozen
-//! bit against the classic CAS loop) measured 0.98x, where a quiet Intel
-//! 2-vCPU VM had measured 1.39x, so this machine and its load do not
-//! exhibit the CAS-loop contention that the frozen bit removes. A many-core
-//! machine is needed to judge the contended gain.
+//! Contended (`bench/run-full.sh`: `pageref bench --workloads all --runs 5
+//! --duration 1`, medians, millions of operations per second, all threads
+//! together):
+//!
+//! | workload | threads | std | pageref | pageref / std |
+//! |---|---|---|---|---|
+//! | `arc-upgrade` (upgrade + drop of one shared `Weak`) | 1 | 102.0 | 102.8 | 1.01 |
+//! | | 2 | 36.4 | 67.8 | **1.86** |
+//! | `arc-clone` (clone + drop of one shared `Arc`) | 1 | 100.5 | 100.3 | 1.00 |
+//! | | 2 | 67.6 | 67.3 | 0.99 |
+//! | `arc-churn` (new, downgrade, upgrade, last drop) | 1 | 89.0 | 87.8 | 0.99 |
+//! | | 2 | 31.4 | 44.8 | 1.43 |
+//!
+//! Two threads is the most this machine shows; the gain from many cores
+//! upgrading the same `Weak` is not measured here.
 //!
 //! ## Verification
 //!
