@@ -19,7 +19,7 @@
 //! Bounds: 2 threads (3 for `truncate_then_reuse_elsewhere`), preemption
 //! bound 3, every model explored twice (the reader on either thread, see
 //! [`model`]). Times on a 2-core AMD EPYC VM (test profile, opt-level
-//! 3): each model's doc comment; all 20 tests together about 10 s. The
+//! 3): each model's doc comment; all 21 tests together about 10 s. The
 //! planted-bug models stop at the first failing execution (2 to 167
 //! executions).
 

@@ -157,9 +157,10 @@ fn planted_zero_range_no_bump() {
 
 /// Truncate without the bump: the fast reader loaded the slot, the truncate
 /// empties it and its put frees the page, the fill of (1, 0) reuses it, and
-/// the reader copies file 1's words and its re-check passes (the count never
-/// moved). Bound: 2 threads (reader; truncate then the fill), preemption
-/// bound 3, both thread orders ([`model`]); caught at execution 2.
+/// the reader returns a word of file 1's fill: its re-check passes (the count
+/// never moved). Bound: 2 threads (reader; truncate then the fill),
+/// preemption bound 3; caught at execution 2 of the first of [`model`]'s two
+/// thread orders (reader on T1).
 #[test]
 fn planted_truncate_no_bump() {
     caught_returning_file1(
@@ -176,9 +177,9 @@ fn planted_truncate_no_bump() {
 /// Reclaim without the bump: the freeze at the expected count stops every
 /// refcounted reader but not the fast one, which loaded the slot before the
 /// reclaim emptied it and freed the page; the fill of (1, 0) reuses it, and
-/// the reader returns file 1's words. Bound: 2 threads (reader; reclaim then
-/// the fill), preemption bound 3, both thread orders ([`model`]); caught at
-/// execution 2.
+/// the reader returns a word of file 1's fill. Bound: 2 threads (reader;
+/// reclaim then the fill), preemption bound 3; caught at execution 2 of the
+/// first of [`model`]'s two thread orders (reader on T1).
 #[test]
 fn planted_reclaim_no_bump() {
     caught_returning_file1(
