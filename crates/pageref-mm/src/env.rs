@@ -99,6 +99,13 @@ pub enum Bug {
     /// Zero range zeroes a cached page in place without bumping the delete
     /// seqcount (Dave Chinner's case).
     ZeroRangeNoBump,
+    /// Truncate empties the slot and drops the cache's reference (which
+    /// frees the page) without bumping the delete seqcount.
+    TruncateNoBump,
+    /// Reclaim freezes the page, empties the slot and frees the page without
+    /// bumping the delete seqcount (the freeze stops refcounted readers, not
+    /// a fast one).
+    ReclaimNoBump,
     /// `pread_fast` returns its copy without re-checking the seqcount.
     FastNoRecheck,
     /// `pread_fast` re-reads the seqcount without the Acquire fence.

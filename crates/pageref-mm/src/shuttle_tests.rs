@@ -272,6 +272,23 @@ fn shuttle_catches_migrate_without_bump() {
     assert!(reports(&msg, Kind::BadData), "{msg}");
 }
 
+/// Reclaim without the bump is caught as `bad_data` within 20 000 seeded
+/// PCT schedules: the reader's fast read copies the page that the reclaim
+/// froze (which stops refcounted readers only) and freed, and the third
+/// thread reused for (0, 1). (Truncate without the bump is not searched
+/// here: the history truncates only (0, 1), after its own thread's read.)
+#[test]
+fn shuttle_catches_reclaim_without_bump() {
+    let msg = failure(|| {
+        pct(
+            history::<FrozenRef<SU32>, Planted<ShuttleEnv, { Bug::ReclaimNoBump as u8 }>>,
+            20_000,
+        )
+    })
+    .expect("the planted bug went unnoticed");
+    assert!(reports(&msg, Kind::BadData), "{msg}");
+}
+
 /// The planted "free stores plain 0" (request (b) violated) is caught
 /// within 1 000 seeded schedules: the allocator reports the unfrozen page
 /// (`bad_page`).

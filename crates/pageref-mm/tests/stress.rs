@@ -178,6 +178,25 @@ fn planted_migrate_without_bump_is_caught() {
     assert!(r.violations[Kind::BadData] > 0, "{r}");
 }
 
+/// Truncate without the seqcount bump: a fast reader copies the page while
+/// the truncate's put frees it and it is reused. Caught as `bad_data`.
+#[test]
+fn planted_truncate_without_bump_is_caught() {
+    let r =
+        until_caught::<FrozenRef, Planted<StdEnv, { Bug::TruncateNoBump as u8 }>>(ReadPath::Fast);
+    assert!(r.violations[Kind::BadData] > 0, "{r}");
+}
+
+/// Reclaim without the seqcount bump: the freeze stops refcounted readers,
+/// not a fast one, which copies the page while it is freed and reused.
+/// Caught as `bad_data`.
+#[test]
+fn planted_reclaim_without_bump_is_caught() {
+    let r =
+        until_caught::<FrozenRef, Planted<StdEnv, { Bug::ReclaimNoBump as u8 }>>(ReadPath::Fast);
+    assert!(r.violations[Kind::BadData] > 0, "{r}");
+}
+
 /// A fast reader without the re-check: caught as `bad_data`.
 #[test]
 fn planted_fast_read_without_recheck_is_caught() {

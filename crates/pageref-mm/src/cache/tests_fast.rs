@@ -130,11 +130,22 @@ fn fast_read_racing<E: Env>(
     log: &RefCell<Vec<String>>,
     action: impl FnMut(),
 ) -> (Violations, ReadStats) {
+    fast_read_racing_into(c, at, log, action, &mut [0u8; 64])
+}
+
+/// [`fast_read_racing`], returning the bytes read in `buf`.
+fn fast_read_racing_into<E: Env>(
+    c: &PageCache<Frozen, E>,
+    at: Window,
+    log: &RefCell<Vec<String>>,
+    action: impl FnMut(),
+    buf: &mut [u8; 64],
+) -> (Violations, ReadStats) {
     let shared = Shared::new(false);
     let mut hook = Inject::new(Checker::new(&shared, 64, 1, 0, None), at, action);
     hook.log = Some(log);
     let mut st = ReadStats::default();
-    let n = c.pread_fast_with(FileId(0), 0, &mut [0u8; 64], &mut st, &mut hook);
+    let n = c.pread_fast_with(FileId(0), 0, buf, &mut st, &mut hook);
     assert_eq!(n, 64);
     if st.fallbacks > 0 {
         log.borrow_mut()
@@ -211,6 +222,82 @@ fn trace_migrate_without_bump() {
     let (v, st) = run::<StdEnv>(&log);
     let t = show("migration with the bump:", &log, &v);
     assert_eq!((v.total(), st.fallbacks), (0, 1), "{t}");
+}
+
+/// The 64 bytes of the fill number `version` of (`file`, 0).
+fn fill_bytes(file: u32, version: u32) -> [u8; 64] {
+    let b = stamp::base(stamp::owner(file, 0), version);
+    core::array::from_fn(|i| stamp::byte(b, i))
+}
+
+/// A fast read of all of (0, 0), paused after it loaded the slot while `op`
+/// empties that slot and frees the page and a fill of (1, 0) reuses it at
+/// once ([`writer_then_reuse`]). Returns the checker's verdict, the stats
+/// and the bytes the read returned.
+fn fast_read_across_reuse<E: Env>(
+    log: &RefCell<Vec<String>>,
+    name: &str,
+    op: fn(&PageCache<Frozen, E>) -> bool,
+) -> (Violations, ReadStats, [u8; 64]) {
+    let c = cache::<E>();
+    let mut got = [0u8; 64];
+    let (v, st) = fast_read_racing_into(
+        &c,
+        Window::FastBeforeCopy,
+        log,
+        || writer_then_reuse(&c, log, name, op),
+        &mut got,
+    );
+    (v, st, got)
+}
+
+/// Truncate without the bump. A fast reader loaded the slot of (0, 0); the
+/// truncate empties it and its put frees the page (the reader holds no
+/// reference to keep it), and a fill of (1, 0) reuses it at once. Without
+/// the bump the reader's re-check passes and it returns file 1's 64 bytes as
+/// (0, 0)'s; with it the re-check reads 2, and the reader falls back to a
+/// refcounted read, which refills (0, 0) (version 2).
+#[test]
+fn trace_truncate_without_bump() {
+    let log = RefCell::default();
+    let (v, st, got) = fast_read_across_reuse::<Planted<StdEnv, { Bug::TruncateNoBump as u8 }>>(
+        &log,
+        "truncate",
+        |c| c.truncate(FileId(0), 0),
+    );
+    let t = show("truncate without the bump:", &log, &v);
+    assert_eq!((v[Kind::BadData], st.fast), (1, 1), "{t}");
+    assert_eq!(got, fill_bytes(1, 1), "not file 1's bytes: {t}");
+    let log = RefCell::default();
+    let (v, st, got) =
+        fast_read_across_reuse::<StdEnv>(&log, "truncate", |c| c.truncate(FileId(0), 0));
+    let t = show("truncate with the bump:", &log, &v);
+    assert_eq!((v.total(), st.fallbacks, st.fast), (0, 1, 0), "{t}");
+    assert_eq!(got, fill_bytes(0, 2), "not the refill of (0, 0): {t}");
+}
+
+/// Reclaim without the bump. The same race: the reclaim's freeze at the
+/// expected count (the cache's reference and its own) succeeds, as the fast
+/// reader holds none, and stops only refcounted readers; it empties the slot
+/// and frees the page, which the fill of (1, 0) reuses. Without the bump the
+/// reader returns file 1's bytes; with it, it falls back and refills.
+#[test]
+fn trace_reclaim_without_bump() {
+    let log = RefCell::default();
+    let (v, st, got) = fast_read_across_reuse::<Planted<StdEnv, { Bug::ReclaimNoBump as u8 }>>(
+        &log,
+        "reclaim",
+        |c| c.reclaim(FileId(0), 0),
+    );
+    let t = show("reclaim without the bump:", &log, &v);
+    assert_eq!((v[Kind::BadData], st.fast), (1, 1), "{t}");
+    assert_eq!(got, fill_bytes(1, 1), "not file 1's bytes: {t}");
+    let log = RefCell::default();
+    let (v, st, got) =
+        fast_read_across_reuse::<StdEnv>(&log, "reclaim", |c| c.reclaim(FileId(0), 0));
+    let t = show("reclaim with the bump:", &log, &v);
+    assert_eq!((v.total(), st.fallbacks, st.fast), (0, 1, 0), "{t}");
+    assert_eq!(got, fill_bytes(0, 2), "not the refill of (0, 0): {t}");
 }
 
 /// Dave Chinner's case. A zero range clears the page in place while a fast

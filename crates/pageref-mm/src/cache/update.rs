@@ -77,9 +77,11 @@ impl<R: PageRef, E: Env> PageCache<R, E> {
     /// from the LRU does), then under the file's lock freezes it at the
     /// expected count (the cache's reference plus ours), unpublishes it
     /// (`page_cache_delete`, which bumps the delete seqcount) and frees it
-    /// (`__remove_mapping`). Returns `false` if nothing was cached there or
-    /// the freeze failed because someone else holds a reference; the page
-    /// then stays cached.
+    /// (`__remove_mapping`). The freeze stops refcounted readers only: a
+    /// fast reader that loaded the slot would otherwise copy the page while
+    /// it is freed and reused (planted `ReclaimNoBump`). Returns `false` if
+    /// nothing was cached there or the freeze failed because someone else
+    /// holds a reference; the page then stays cached.
     pub fn reclaim(&self, file: FileId, index: u64) -> bool {
         let Some(slot) = self.slot(file, index) else {
             return false;
@@ -103,7 +105,8 @@ impl<R: PageRef, E: Env> PageCache<R, E> {
             self.put_page(p);
             return false;
         }
-        write_begin(f, true);
+        let bump = !E::planted(Bug::ReclaimNoBump);
+        write_begin(f, bump);
         // `__filemap_remove_folio` / `page_cache_delete`.
         // ORDERING: Relaxed. The unpublish must happen before the page's
         // reuse, so that a speculative reader that pins the reused page
@@ -112,7 +115,7 @@ impl<R: PageRef, E: Env> PageCache<R, E> {
         // the seqcount's Release end orders it before a fast reader's
         // validation. (weaken-orderings: Release here was caught by no model.)
         slot.page.store(0, Ordering::Relaxed);
-        write_end(f, true);
+        write_end(f, bump);
         drop(xa);
         // The page is frozen and ours: free it as it is (no unfreeze).
         self.free(p);
@@ -122,7 +125,9 @@ impl<R: PageRef, E: Env> PageCache<R, E> {
     /// `truncate_inode_folio`: unpublishes the page cached at (file, index)
     /// (`page_cache_delete`, bumping the delete seqcount) and drops the
     /// cache's reference; the page is freed by whoever drops the last one.
-    /// Returns `false` if nothing was cached there.
+    /// A fast reader holds no reference: without the bump, one that loaded
+    /// the slot would copy the page after it is freed and reused (planted
+    /// `TruncateNoBump`). Returns `false` if nothing was cached there.
     pub fn truncate(&self, file: FileId, index: u64) -> bool {
         let Some(slot) = self.slot(file, index) else {
             return false;
@@ -135,7 +140,8 @@ impl<R: PageRef, E: Env> PageCache<R, E> {
             if v == 0 {
                 return false;
             }
-            write_begin(f, true);
+            let bump = !E::planted(Bug::TruncateNoBump);
+            write_begin(f, bump);
             // ORDERING: Relaxed. The unpublish must happen before the free
             // and any reuse of the page, so that a speculative reader that
             // pins the reused page cannot read `v` again in its re-check
@@ -144,7 +150,7 @@ impl<R: PageRef, E: Env> PageCache<R, E> {
             // fast reader's validation. (weaken-orderings: Release here was
             // caught by no model.)
             slot.page.store(0, Ordering::Relaxed);
-            write_end(f, true);
+            write_end(f, bump);
             v - 1
         };
         self.put_page(p);

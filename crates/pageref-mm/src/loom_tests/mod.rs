@@ -19,7 +19,7 @@
 //! Bounds: 2 threads (3 for `truncate_then_reuse_elsewhere`), preemption
 //! bound 3, every model explored twice (the reader on either thread, see
 //! [`model`]). Times on a 2-core AMD EPYC VM (test profile, opt-level
-//! 3): each model's doc comment; all 20 tests together about 10 s. The
+//! 3): each model's doc comment; all 21 tests together about 10 s. The
 //! planted-bug models stop at the first failing execution (2 to 167
 //! executions).
 
@@ -363,6 +363,35 @@ fn caught(what: &str, r: Result<Passed, Failed>) {
         ),
         Err(f) => println!("{what}: caught, as it must be.\n{f}"),
     }
+}
+
+/// [`caught`], and the failure must be the one a missing bump gives: the
+/// fast read of (0, 0) validated and returned a word that the fill of
+/// (1, 0) stamped into the freed and reused page (not some other failure of
+/// the model).
+fn caught_returning_file1(what: &str, r: Result<Passed, Failed>) {
+    let f = match r {
+        Ok(p) => panic!(
+            "{what}: the planted bug went unnoticed in {} executions",
+            p.executions
+        ),
+        Err(f) => f,
+    };
+    println!("{what}: caught, as it must be.\n{f}");
+    assert!(
+        f.message.contains("the fast read returned words"),
+        "{what}: not a fast read returning bad words: {f}"
+    );
+    let file1 = [0, 1].map(|w| {
+        format!(
+            "{:016x}",
+            stamp::expected(stamp::base(stamp::owner(1, 0), 1), 0, 1, w)
+        )
+    });
+    assert!(
+        file1.iter().any(|w| f.message.contains(w.as_str())),
+        "{what}: the fast read returned no word of (1, 0)'s fill {file1:?}: {f}"
+    );
 }
 
 mod models;

@@ -155,6 +155,44 @@ fn planted_zero_range_no_bump() {
     );
 }
 
+/// Truncate without the bump: the fast reader loaded the slot, the truncate
+/// empties it and its put frees the page, the fill of (1, 0) reuses it, and
+/// the reader returns a word of file 1's fill: its re-check passes (the count
+/// never moved). Bound: 2 threads (reader; truncate then the fill),
+/// preemption bound 3; caught at execution 2 of the first of [`model`]'s two
+/// thread orders (reader on T1).
+#[test]
+fn planted_truncate_no_bump() {
+    caught_returning_file1(
+        "truncate_reuse, truncate without the bump",
+        model::<Frozen, Bugged<{ Bug::TruncateNoBump as u8 }>>(
+            BOUND,
+            false,
+            &[truncate_reuse],
+            v1_or_refill,
+        ),
+    );
+}
+
+/// Reclaim without the bump: the freeze at the expected count stops every
+/// refcounted reader but not the fast one, which loaded the slot before the
+/// reclaim emptied it and freed the page; the fill of (1, 0) reuses it, and
+/// the reader returns a word of file 1's fill. Bound: 2 threads (reader;
+/// reclaim then the fill), preemption bound 3; caught at execution 2 of the
+/// first of [`model`]'s two thread orders (reader on T1).
+#[test]
+fn planted_reclaim_no_bump() {
+    caught_returning_file1(
+        "reclaim_reuse, reclaim without the bump",
+        model::<Frozen, Bugged<{ Bug::ReclaimNoBump as u8 }>>(
+            BOUND,
+            false,
+            &[reclaim_reuse],
+            v1_or_refill,
+        ),
+    );
+}
+
 /// A writer that moves the count even -> even: a reader that begins inside
 /// the section sees an even count, copies a half-zeroed page, and its
 /// re-check passes.
