@@ -86,17 +86,13 @@ fn assert_exercised(r: &StressReport) {
 }
 
 /// What any run guarantees, whatever the scheme, a broken one included:
-/// the audit places every page of the arena exactly once (cached, free,
-/// quarantined, or a problem), each audit problem is one `leak` violation,
-/// a first violation is recorded exactly when there are violations, and
-/// the workers ran.
+/// each audit problem is one `leak` violation, a first violation is
+/// recorded exactly when there are violations, and the workers ran. (Not
+/// that the audit places every page exactly once: a broken scheme's double
+/// free can put a page both in a slot and on the free list, as rcuref's
+/// plain `DEAD` store did in a CI run: 49 placements of 48 pages.)
 fn assert_accounted(r: &StressReport, cfg: &StressConfig) {
     let a = &r.audit;
-    assert_eq!(
-        a.cached + a.free + a.quarantined + a.problems,
-        cfg.cache.arena_pages,
-        "{r}"
-    );
     assert_eq!(r.violations[Kind::Leak], a.problems as u64, "{r}");
     assert_eq!(r.first_violation.is_some(), r.violations() > 0, "{r}");
     assert_eq!(r.threads, cfg.threads, "{r}");
@@ -122,8 +118,9 @@ macro_rules! run_registry {
         /// A scheme that fails one of them (rcuref: s03, s04, s05;
         /// frozen-posted: s01, s03, s05, s07, s09, s10) is held only to what
         /// it still guarantees. rcuref's window is a few instructions wide
-        /// (a run may or may not hit it, and then anything may follow), so
-        /// only the accounting every run keeps is asserted; its failure is
+        /// (a run may or may not hit it, and then anything may follow, a
+        /// double free included), so only the reporting every run keeps is
+        /// asserted; its failure is
         /// asserted by the seeded shuttle search
         /// `shuttle_rcuref_fails_s05_in_the_cache`. frozen-posted's failures
         /// need a C11 weak-memory execution that x86 does not produce: on
@@ -148,8 +145,11 @@ macro_rules! run_registry {
                     if !known || (x86 && WEAK_MEMORY_ONLY.contains(&$name)) {
                         assert_eq!(r.violations(), 0, "{r}");
                         assert_exercised(&r);
+                        // A correct scheme: every page of the arena placed
+                        // exactly once, cached or free.
                         let a = &r.audit;
                         assert_eq!(a.cached + a.free, cfg.cache.arena_pages, "{r}");
+                        assert_eq!(a.quarantined + a.problems, 0, "{r}");
                     } else {
                         println!("  ({} fails {:?}: only the accounting is asserted)", $name, fails);
                     }
