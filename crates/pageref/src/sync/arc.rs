@@ -21,6 +21,7 @@ use super::inner::*;
 use super::weak::Weak;
 use super::words::{ArcWords, CoreWords};
 use crate::atomic::AtomicWord;
+use crate::check;
 
 /// A thread-safe reference-counting pointer, with the API and the
 /// semantics of [`std::sync::Arc`], whose [`Weak::upgrade`] is one
@@ -224,7 +225,7 @@ impl<T, W: ArcWords> Arc<T, W> {
         let inner = unsafe { (ptr as *const u8).sub(data_offset::<T, W>()) } as *mut ArcInner<T, W>;
         // SAFETY: derived from a non-null pointer into an allocation.
         let arc = Self::from_inner(unsafe { NonNull::new_unchecked(inner) });
-        if CHECKS {
+        if check::ENABLED {
             // ORDERING: Relaxed; a diagnostic of the caller's reference.
             let s = arc.strong().load(Relaxed);
             if s == 0 || s > MAX_STRONG {
@@ -245,7 +246,7 @@ impl<T, W: ArcWords> Arc<T, W> {
         // value it reads is in our decrement's release sequence.
         let old = self.strong().fetch_sub(1, Release);
         if old != 1 {
-            if CHECKS && (old == 0 || old > MAX_STRONG) {
+            if check::ENABLED && (old == 0 || old > MAX_STRONG) {
                 misuse::<W>(
                     "drop",
                     "strong count was not live (double drop or from_raw misuse)",

@@ -30,11 +30,6 @@ pub(crate) const WEAK_LOCKED: usize = usize::MAX;
 /// at least two words, aligned to one).
 pub(super) const DANGLING: usize = usize::MAX;
 
-/// Whether the misuse checks (over-release through `from_raw`, a drop of a
-/// dead count) run: the crate's one switch, [`crate::check::ENABLED`] (debug
-/// builds, or the `strict` feature).
-pub(super) const CHECKS: bool = crate::check::ENABLED;
-
 /// The ids of the planted bugs (see `words::mutants`); without the
 /// `mutants` feature they are all 0, "never", so every mutated branch folds
 /// away at compile time.

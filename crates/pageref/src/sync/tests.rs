@@ -15,6 +15,7 @@ use std::sync::atomic::Ordering::Relaxed;
 
 use super::inner::*;
 use super::{Arc, CoreWords, Weak};
+use crate::check;
 
 #[test]
 fn constants() {
@@ -289,7 +290,7 @@ fn child_double_release() {
 
 #[test]
 fn double_release_aborts() {
-    if CHECKS {
+    if check::ENABLED {
         aborts("child_double_release", "drop: strong count was not live");
     }
 }
@@ -312,7 +313,7 @@ fn child_from_raw_of_dead() {
 
 #[test]
 fn from_raw_of_dead_aborts() {
-    if CHECKS {
+    if check::ENABLED {
         aborts(
             "child_from_raw_of_dead",
             "from_raw: the pointer's strong count is not live",

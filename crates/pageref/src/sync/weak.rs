@@ -9,6 +9,7 @@ use super::arc::Arc;
 use super::inner::*;
 use super::words::{ArcWords, CoreWords};
 use crate::atomic::AtomicWord;
+use crate::check;
 
 /// A version of [`Arc`] that holds a non-owning reference to the managed
 /// allocation, as [`std::sync::Weak`]: [`upgrade`](Weak::upgrade) gives an
@@ -291,7 +292,7 @@ impl<T, W: ArcWords> Drop for Weak<T, W> {
             W::Atomic::fence(Acquire);
             // SAFETY: the last reference of either kind is gone.
             unsafe { free(self.ptr) }
-        } else if CHECKS && (old == 0 || old == WEAK_LOCKED) {
+        } else if check::ENABLED && (old == 0 || old == WEAK_LOCKED) {
             misuse::<W>(
                 "Weak::drop",
                 "weak count was not live (double drop or from_raw misuse)",
