@@ -157,9 +157,9 @@ mod tests {
             "bench",
             "--csv",
             "bench/results/sweep.csv",
-            "--json=/tmp/x/r.json",
+            "--json=/out/x/r.json",
             "--plot",
-            "/tmp/x/r.svg",
+            "/out/x/r.svg",
             "--threads",
             "1,2",
         ]
@@ -171,7 +171,7 @@ mod tests {
         assert!(c.ends_with(
             " -- bench --csv bench/results/sweep.csv --json=r.json --plot r.svg --threads 1,2"
         ));
-        assert!(!c.contains("/tmp") && !c.contains("/some"), "{c}");
+        assert!(!c.contains("/out") && !c.contains("/some"), "{c}");
     }
 
     #[test]
